@@ -1,0 +1,1 @@
+"""The project's shared package: canonical events, topics, settings, broker, DB, clock."""

@@ -1,0 +1,1 @@
+"""Database: engine and sessions (sqlmodel), tables, Alembic migrations."""

@@ -1,0 +1,1 @@
+"""Helpers for tests: polling with a deadline, databases, free ports."""
