@@ -64,14 +64,14 @@ class EmbeddedBroker:
             "--storage-engine",
             "memory://tansu/",
         ]
-        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            command,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=die_with_parent,
-        )
+        with open(self.log_path or os.devnull, "ab") as out:  # the child keeps its own fd
+            self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+                command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=die_with_parent,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

@@ -241,10 +241,8 @@ Payload = Annotated[
     Field(discriminator="type"),
 ]
 
-# Activity that counts as "touching" an opportunity or account.
-TOUCH_TYPES = frozenset(
-    {EventType.EMAIL_SENT, EventType.CALL_MADE, EventType.MEETING_HELD, EventType.EMAIL_REPLIED}
-)
+# Outbound work that counts as "touching" an opportunity or account (replies are inbound).
+TOUCH_TYPES = frozenset({EventType.EMAIL_SENT, EventType.CALL_MADE, EventType.MEETING_HELD})
 OPPORTUNITY_TYPES = frozenset(t for t in EventType if t.value.startswith("opportunity."))
 
 

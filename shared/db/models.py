@@ -56,7 +56,12 @@ class OpportunitySnapshot(SQLModel, table=True):
     created_at: datetime | None = _utc(default=None)
     stage_changed_at: datetime | None = _utc(default=None)
     last_touch_at: datetime | None = _utc(default=None)
+    last_touch_type: str | None = Field(default=None, max_length=32)
     next_meeting_at: datetime | None = _utc(default=None)
+    # meeting id -> start time (ISO 8601) of meetings scheduled and not yet held
+    upcoming_meetings: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
     updated_at: datetime = _utc()
 
 

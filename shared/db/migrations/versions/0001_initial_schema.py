@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 15:15:53.803186
+Create Date: 2026-11-23 15:18:40.246873
 """
 
 from collections.abc import Sequence
@@ -105,7 +105,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("stage_changed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_touch_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_touch_type", sa.String(length=32), nullable=True),
         sa.Column("next_meeting_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("upcoming_meetings", sa.JSON(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("opportunity_id"),
     )

@@ -1,0 +1,1 @@
+"""The local stack: process supervisor, edge servers (Slack API, SMTP), demo feed."""

@@ -1,0 +1,1 @@
+"""The five services: ingest, metrics, alerts, digest, api."""

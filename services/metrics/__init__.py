@@ -1,0 +1,1 @@
+"""metrics: per-rep, per-opportunity state from SalesEvents (faust-streaming)."""

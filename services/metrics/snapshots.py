@@ -1,0 +1,127 @@
+"""Persist metric state to the DB: the latest value per key, flushed in batches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from shared.db.engine import session_scope
+from shared.db.models import OpportunitySnapshot, Rep, RepDayBucket
+from shared.state import (
+    ACTIVITY_COUNTERS,
+    DayBucket,
+    DayBucketChanged,
+    OpportunityChanged,
+    OpportunityState,
+    RepChanged,
+    RepProfile,
+)
+
+Change = RepChanged | OpportunityChanged | DayBucketChanged
+Row = Rep | OpportunitySnapshot | RepDayBucket
+
+
+def rep_row(profile: RepProfile) -> Rep:
+    return Rep(
+        rep_id=profile.rep_id,
+        name=profile.name,
+        email=profile.email,
+        role=profile.role.value,
+        manager_id=profile.manager_id,
+        team=profile.team,
+        hire_date=profile.hire_date,
+        time_zone=profile.time_zone,
+        active=profile.active,
+        departed_on=profile.departed_on,
+        updated_at=profile.updated_at,
+    )
+
+
+def opportunity_row(state: OpportunityState) -> OpportunitySnapshot:
+    upcoming = sorted(state.upcoming_meetings.values())
+    return OpportunitySnapshot(
+        opportunity_id=state.opportunity_id,
+        rep_id=state.rep_id,
+        account_id=state.account_id,
+        name=state.name,
+        stage=state.stage,
+        amount=state.amount,
+        currency=state.currency,
+        close_date=state.close_date,
+        is_closed=state.is_closed,
+        is_won=state.is_won,
+        created_at=state.created_at,
+        stage_changed_at=state.stage_changed_at,
+        last_touch_at=state.last_touch_at,
+        last_touch_type=state.last_touch_type,
+        next_meeting_at=upcoming[0] if upcoming else None,
+        upcoming_meetings={k: v.isoformat() for k, v in state.upcoming_meetings.items()},
+        updated_at=state.updated_at,
+    )
+
+
+def bucket_row(bucket: DayBucket) -> RepDayBucket:
+    counts = {name: bucket.count(name) for name in ACTIVITY_COUNTERS}
+    return RepDayBucket(
+        rep_id=bucket.rep_id,
+        day=bucket.day,
+        **counts,
+        pipeline_created_amount=bucket.pipeline_created_amount,
+        bookings_amount=bucket.bookings_amount,
+        accounts_touched=len(bucket.account_ids),
+        updated_at=bucket.updated_at,
+    )
+
+
+def row_for(change: Change) -> tuple[str, Row]:
+    """The DB row a change maps to, with a key that identifies it among pending writes."""
+    if isinstance(change, RepChanged):
+        return f"rep:{change.rep_id}", rep_row(change.profile)
+    if isinstance(change, OpportunityChanged):
+        return f"opp:{change.state.opportunity_id}", opportunity_row(change.state)
+    return f"day:{change.rep_id}|{change.bucket.day}", bucket_row(change.bucket)
+
+
+class SnapshotWriter:
+    """Coalesces changes per key and writes the latest of each in one transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._pending: dict[str, Row] = {}
+        self.last_flush_at: datetime | None = None
+
+    def add(self, change: Change) -> None:
+        key, row = row_for(change)
+        self._pending[key] = row
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def take(self) -> list[Row]:
+        """Hand over the pending rows (the caller writes them, possibly in a thread)."""
+        rows, self._pending = list(self._pending.values()), {}
+        return rows
+
+    def write(self, rows: list[Row]) -> None:
+        """Upsert rows; safe to repeat (the latest state wins)."""
+        if not rows:
+            return
+        with session_scope(self.engine) as session:
+            for row in rows:
+                session.merge(row)
+
+    def restore(self, rows: list[Row]) -> None:
+        """Put rows back after a failed write, unless newer ones arrived meanwhile."""
+        for row in rows:
+            key = _key_of(row)
+            self._pending.setdefault(key, row)
+
+
+def _key_of(row: Row) -> str:
+    if isinstance(row, Rep):
+        return f"rep:{row.rep_id}"
+    if isinstance(row, OpportunitySnapshot):
+        return f"opp:{row.opportunity_id}"
+    return f"day:{row.rep_id}|{row.day}"
