@@ -100,6 +100,7 @@ class Alert(SQLModel, table=True):
     rule: str = Field(max_length=64, index=True)
     subject_type: str = Field(max_length=32)
     subject_id: str = Field(max_length=128)
+    subject_name: str = Field(default="", max_length=500)
     rep_id: str = Field(max_length=128, index=True)
     manager_id: str | None = Field(default=None, max_length=128, index=True)
     team: str | None = Field(default=None, max_length=100)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 15:18:40.246873
+Create Date: 2026-11-23 15:23:54.147804
 """
 
 from collections.abc import Sequence
@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("rule", sa.String(length=64), nullable=False),
         sa.Column("subject_type", sa.String(length=32), nullable=False),
         sa.Column("subject_id", sa.String(length=128), nullable=False),
+        sa.Column("subject_name", sa.String(length=500), nullable=False),
         sa.Column("rep_id", sa.String(length=128), nullable=False),
         sa.Column("manager_id", sa.String(length=128), nullable=True),
         sa.Column("team", sa.String(length=100), nullable=True),

@@ -1,0 +1,1 @@
+"""alerts: rules over metric state, alert lifecycle (pending, firing, resolved), audit."""

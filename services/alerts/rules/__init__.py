@@ -1,0 +1,1 @@
+"""One module per rule family; each rule is a pure function of (state, config, now)."""

@@ -1,0 +1,122 @@
+"""Drive the engine from rep.metrics: consume, evaluate, persist, produce, then commit.
+
+At-least-once: offsets are committed only after the alerts table and the alerts topic have
+the result, and re-evaluation after a crash reproduces the same fingerprints, so a replayed
+change updates alerts rather than duplicating them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from aiokafka import ConsumerRecord, TopicPartition
+from prometheus_client import Counter, Gauge
+from sqlalchemy.engine import Engine
+
+from services.alerts import store
+from services.alerts.engine import AlertEngine
+from services.alerts.settings import AlertsSettings
+from shared.alerting import AlertMessage
+from shared.clock import Clock
+from shared.kafka import key_for, make_consumer, make_producer
+from shared.logging import get_logger
+from shared.observability import NAMESPACE, latency_histogram
+from shared.settings import ClockMode
+from shared.state import change_from_json
+from shared.topics import Topic, topic_name
+
+log = get_logger(__name__)
+Batch = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+
+CHANGES = Counter("alerts_metric_changes", "rep.metrics messages consumed", namespace=NAMESPACE)
+TRANSITIONS = Counter(
+    "alerts_transitions",
+    "Alert versions emitted, by rule and state",
+    ["rule", "state"],
+    namespace=NAMESPACE,
+)
+ACTIVE = Gauge("alerts_active", "Pending or firing alerts held in memory", namespace=NAMESPACE)
+EVALUATION = latency_histogram("alerts_batch", "Time to evaluate and persist one batch")
+
+
+class AlertsRunner:
+    """Owns the consumer and producer; the engine and clock are passed in."""
+
+    def __init__(
+        self, settings: AlertsSettings, *, engine: AlertEngine, db: Engine, clock: Clock
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.db = db
+        self.clock = clock
+        self.consumer = make_consumer(settings, Topic.REP_METRICS, group_id="alerts")
+        self.producer = make_producer(settings)
+        self.alerts_topic = topic_name(Topic.ALERTS, settings.topic_prefix)
+        self.started = False
+        self._last_sweep_event_time: datetime | None = None
+        self._last_sweep_wall = 0.0
+
+    async def start(self) -> None:
+        opportunities, reps = await asyncio.to_thread(store.load_state, self.db)
+        alerts = await asyncio.to_thread(store.load_active_alerts, self.db)
+        self.engine.load(opportunities=opportunities, reps=reps, alerts=alerts)
+        await self.producer.start()
+        await self.consumer.start()
+        self.started = True
+        log.info("alerts runner started", opportunities=len(opportunities), alerts=len(alerts))
+
+    async def stop(self) -> None:
+        self.started = False
+        await self.consumer.stop()
+        await self.producer.stop()
+
+    async def run(self) -> None:
+        """Consume until cancelled."""
+        while True:
+            batch = await self.consumer.getmany(timeout_ms=500, max_records=500)
+            with EVALUATION.time():
+                messages = self._evaluate(batch)
+                messages += self._sweep_if_due()
+                await self._publish(messages)
+            if batch:
+                await self.consumer.commit()
+
+    def _evaluate(self, batch: Batch) -> list[AlertMessage]:
+        messages: list[AlertMessage] = []
+        for records in batch.values():
+            for record in records:
+                change = change_from_json(record.value)
+                CHANGES.inc()
+                self.clock.observe(change.watermark)
+                messages += self.engine.apply(change, self.clock.now())
+        return messages
+
+    def _sweep_if_due(self) -> list[AlertMessage]:
+        now = self.clock.now()
+        loop_time = asyncio.get_running_loop().time()
+        if self.settings.clock_mode is ClockMode.REPLAY:
+            step = timedelta(hours=self.settings.alerts_replay_sweep_hours)
+            last = self._last_sweep_event_time
+            if last is not None and now - last < step:
+                return []
+            self._last_sweep_event_time = now
+        else:
+            if loop_time - self._last_sweep_wall < self.settings.alerts_sweep_interval_seconds:
+                return []
+            self._last_sweep_wall = loop_time
+        return self.engine.sweep(now)
+
+    async def _publish(self, messages: list[AlertMessage]) -> None:
+        if not messages:
+            return
+        await asyncio.to_thread(store.save, self.db, messages)
+        sends = [
+            await self.producer.send(self.alerts_topic, m.to_json(), key=key_for(m.rep_id))
+            for m in messages
+        ]
+        await asyncio.gather(*sends)
+        for message in messages:
+            TRANSITIONS.labels(message.rule, message.state.value).inc()
+        ACTIVE.set(len(self.engine.active))
+        log.info("alerts published", count=len(messages))
