@@ -53,6 +53,9 @@ class AlertMessage(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     fingerprint: str
+    # Increments with every change of this alert: orders versions that share an event time
+    # (a touch and the staleness it resolves can carry the same timestamp under replay).
+    version: int = Field(default=1, ge=1)
     rule: str
     subject_type: SubjectType
     subject_id: str

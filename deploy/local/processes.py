@@ -64,14 +64,19 @@ class ManagedProcess:
             if self.healthy():
                 return
             if not self.alive():
+                self.stop()
                 raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
             time.sleep(0.1)
+        self.stop()
         raise TimeoutError(f"{self.name} not healthy after {timeout}s:\n{self.log_tail()}")
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM, then SIGKILL the whole process group if it does not exit in time."""
         process = self.process
-        if process is None or process.poll() is not None:
+        if process is None:
+            return
+        if process.poll() is not None:
+            process.wait()
             return
         try:
             os.killpg(process.pid, signal.SIGTERM)

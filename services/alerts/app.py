@@ -54,16 +54,12 @@ def create_app(
     app.include_router(
         health_router(
             {
-                "runner": lambda: runner.started and _running(app),
+                "runner": lambda: runner.started and runner.assigned(),
                 "database": lambda: _database_answers(db),
             }
         )
     )
     return app
-
-
-def _running(app: FastAPI) -> bool:
-    return bool(app.state.runner.consumer.assignment())
 
 
 def _database_answers(db: Engine) -> bool:

@@ -46,7 +46,11 @@ def advance(
     if current is None or current.state is AlertState.RESOLVED:
         state = AlertState.FIRING if not evaluation.pending_for else AlertState.PENDING
         return proposed.model_copy(
-            update={"state": state, "previous_state": current.state if current else None}
+            update={
+                "state": state,
+                "previous_state": current.state if current else None,
+                "version": current.version + 1 if current else 1,
+            }
         )
     state = current.state
     if state is AlertState.PENDING and now - current.started_at >= evaluation.pending_for:
@@ -55,7 +59,12 @@ def advance(
     if state is current.state and not content_changed:
         return None
     return proposed.model_copy(
-        update={"state": state, "previous_state": current.state, "started_at": current.started_at}
+        update={
+            "state": state,
+            "previous_state": current.state,
+            "started_at": current.started_at,
+            "version": current.version + 1,
+        }
     )
 
 
@@ -67,6 +76,7 @@ def resolve(current: AlertMessage, now: datetime) -> AlertMessage:
             "previous_state": current.state,
             "resolved_at": now,
             "updated_at": now,
+            "version": current.version + 1,
         }
     )
 

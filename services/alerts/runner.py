@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from prometheus_client import Counter, Gauge
 from sqlalchemy.engine import Engine
 
@@ -50,8 +50,8 @@ class AlertsRunner:
         self.engine = engine
         self.db = db
         self.clock = clock
-        self.consumer = make_consumer(settings, Topic.REP_METRICS, group_id="alerts")
-        self.producer = make_producer(settings)
+        self.consumer: AIOKafkaConsumer | None = None
+        self.producer: AIOKafkaProducer | None = None
         self.alerts_topic = topic_name(Topic.ALERTS, settings.topic_prefix)
         self.started = False
         self._last_sweep_event_time: datetime | None = None
@@ -61,6 +61,9 @@ class AlertsRunner:
         opportunities, reps = await asyncio.to_thread(store.load_state, self.db)
         alerts = await asyncio.to_thread(store.load_active_alerts, self.db)
         self.engine.load(opportunities=opportunities, reps=reps, alerts=alerts)
+        # aiokafka clients bind to the running loop, so they are built here, not in __init__.
+        self.producer = make_producer(self.settings)
+        self.consumer = make_consumer(self.settings, Topic.REP_METRICS, group_id="alerts")
         await self.producer.start()
         await self.consumer.start()
         self.started = True
@@ -68,11 +71,18 @@ class AlertsRunner:
 
     async def stop(self) -> None:
         self.started = False
-        await self.consumer.stop()
-        await self.producer.stop()
+        if self.consumer is not None:
+            await self.consumer.stop()
+        if self.producer is not None:
+            await self.producer.stop()
+
+    def assigned(self) -> bool:
+        """True once the consumer group has given this worker partitions."""
+        return self.consumer is not None and bool(self.consumer.assignment())
 
     async def run(self) -> None:
         """Consume until cancelled."""
+        assert self.consumer is not None, "start() first"
         while True:
             batch = await self.consumer.getmany(timeout_ms=500, max_records=500)
             with EVALUATION.time():
@@ -110,6 +120,7 @@ class AlertsRunner:
     async def _publish(self, messages: list[AlertMessage]) -> None:
         if not messages:
             return
+        assert self.producer is not None
         await asyncio.to_thread(store.save, self.db, messages)
         sends = [
             await self.producer.send(self.alerts_topic, m.to_json(), key=key_for(m.rep_id))

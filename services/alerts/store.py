@@ -34,6 +34,7 @@ def save(engine: Engine, messages: Sequence[AlertMessage]) -> None:
 def _row(message: AlertMessage) -> Alert:
     return Alert(
         fingerprint=message.fingerprint,
+        version=message.version,
         rule=message.rule,
         subject_type=message.subject_type.value,
         subject_id=message.subject_id,

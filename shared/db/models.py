@@ -97,6 +97,7 @@ class Alert(SQLModel, table=True):
     """One alert, identified by its fingerprint (rule, subject, period)."""
 
     fingerprint: str = Field(primary_key=True, max_length=64)
+    version: int = 1
     rule: str = Field(max_length=64, index=True)
     subject_type: str = Field(max_length=32)
     subject_id: str = Field(max_length=128)

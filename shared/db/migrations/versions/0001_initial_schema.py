@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 15:23:54.147804
+Create Date: 2026-11-23 15:32:01.510992
 """
 
 from collections.abc import Sequence
@@ -21,6 +21,7 @@ def upgrade() -> None:
     op.create_table(
         "alert",
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("rule", sa.String(length=64), nullable=False),
         sa.Column("subject_type", sa.String(length=32), nullable=False),
         sa.Column("subject_id", sa.String(length=128), nullable=False),

@@ -37,20 +37,26 @@ def existing(state: AlertState, *, started_days_ago: int = 1) -> AlertMessage:
     ("case", "current", "evaluation", "expected_state"),
     [
         ("new condition fires at once", None, holding(), AlertState.FIRING),
-        ("new condition with a for-duration waits", None,
-         holding(pending_for=timedelta(hours=6)), AlertState.PENDING),
-        ("pending long enough fires", existing(AlertState.PENDING),
-         holding(pending_for=timedelta(hours=6)), AlertState.FIRING),
-        ("firing resolves when clear", existing(AlertState.FIRING), clear(),
-         AlertState.RESOLVED),
-        ("pending resolves when clear", existing(AlertState.PENDING), clear(),
-         AlertState.RESOLVED),
-        ("resolved fires again", existing(AlertState.RESOLVED), holding(),
-         AlertState.FIRING),
+        (
+            "new condition with a for-duration waits",
+            None,
+            holding(pending_for=timedelta(hours=6)),
+            AlertState.PENDING,
+        ),
+        (
+            "pending long enough fires",
+            existing(AlertState.PENDING),
+            holding(pending_for=timedelta(hours=6)),
+            AlertState.FIRING,
+        ),
+        ("firing resolves when clear", existing(AlertState.FIRING), clear(), AlertState.RESOLVED),
+        ("pending resolves when clear", existing(AlertState.PENDING), clear(), AlertState.RESOLVED),
+        ("resolved fires again", existing(AlertState.RESOLVED), holding(), AlertState.FIRING),
     ],
 )
-def test_transitions(case: str, current: AlertMessage | None, evaluation: Evaluation,
-                     expected_state: AlertState) -> None:
+def test_transitions(
+    case: str, current: AlertMessage | None, evaluation: Evaluation, expected_state: AlertState
+) -> None:
     result = advance(current, evaluation, rep(), NOW)
     assert result is not None, case
     assert result.state is expected_state, case
@@ -60,8 +66,11 @@ def test_transitions(case: str, current: AlertMessage | None, evaluation: Evalua
 @pytest.mark.parametrize(
     ("case", "current", "evaluation"),
     [
-        ("still pending, not long enough", existing(AlertState.PENDING, started_days_ago=0),
-         holding(pending_for=timedelta(days=3))),
+        (
+            "still pending, not long enough",
+            existing(AlertState.PENDING, started_days_ago=0),
+            holding(pending_for=timedelta(days=3)),
+        ),
         ("nothing active and clear", None, clear()),
         ("already resolved and clear", existing(AlertState.RESOLVED), clear()),
     ],
@@ -79,8 +88,9 @@ def test_same_condition_same_content_is_not_a_change() -> None:
 def test_content_change_keeps_identity_and_start() -> None:
     first = advance(None, holding(), rep(), NOW)
     assert first is not None
-    later = advance(first, holding(why="new words"), rep(manager_id="mgr-2"),
-                    NOW + timedelta(days=1))
+    later = advance(
+        first, holding(why="new words"), rep(manager_id="mgr-2"), NOW + timedelta(days=1)
+    )
     assert later is not None
     assert later.fingerprint == first.fingerprint
     assert later.started_at == first.started_at and later.updated_at > first.updated_at
@@ -90,3 +100,13 @@ def test_content_change_keeps_identity_and_start() -> None:
 def test_resolution_is_stamped_with_now() -> None:
     resolved = advance(existing(AlertState.FIRING), clear(), rep(), NOW)
     assert resolved is not None and resolved.resolved_at == NOW
+
+
+def test_every_change_gets_a_higher_version_even_at_the_same_instant() -> None:
+    fired = advance(None, holding(), rep(), NOW)
+    assert fired is not None and fired.version == 1
+    changed = advance(fired, holding(why="new words"), rep(), NOW)
+    assert changed is not None and changed.version == 2
+    resolved = advance(changed, clear(), rep(), NOW)
+    assert resolved is not None and resolved.version == 3
+    assert resolved.updated_at == fired.updated_at  # same event time; the version orders them

@@ -21,18 +21,26 @@ CONFIG = StaleOppConfig(default_days=14, stage_days={"Negotiation": 7}, critical
         ("untouched 20 days", {"idle_days": 20}, True, Reason.NO_RECENT_TOUCH),
         ("exactly at threshold", {"idle_days": 14}, True, Reason.NO_RECENT_TOUCH),
         ("a day short", {"idle_days": 13.9}, False, Reason.TOUCHED_RECENTLY),
-        ("late stage, shorter threshold", {"idle_days": 8, "stage": "Negotiation"}, True,
-         Reason.NO_RECENT_TOUCH),
-        ("closed won", {"idle_days": 40, "is_closed": True, "is_won": True}, False,
-         Reason.CLOSED),
-        ("meeting booked ahead", {"idle_days": 30,
-                                  "upcoming_meetings": {"m": NOW + timedelta(days=2)}},
-         False, Reason.MEETING_BOOKED),
-        ("meeting date already past", {"idle_days": 30,
-                                       "upcoming_meetings": {"m": NOW - timedelta(days=2)}},
-         True, Reason.NO_RECENT_TOUCH),
-        ("never touched, created 60 days ago", {"idle_days": None}, True,
-         Reason.NO_RECENT_TOUCH),
+        (
+            "late stage, shorter threshold",
+            {"idle_days": 8, "stage": "Negotiation"},
+            True,
+            Reason.NO_RECENT_TOUCH,
+        ),
+        ("closed won", {"idle_days": 40, "is_closed": True, "is_won": True}, False, Reason.CLOSED),
+        (
+            "meeting booked ahead",
+            {"idle_days": 30, "upcoming_meetings": {"m": NOW + timedelta(days=2)}},
+            False,
+            Reason.MEETING_BOOKED,
+        ),
+        (
+            "meeting date already past",
+            {"idle_days": 30, "upcoming_meetings": {"m": NOW - timedelta(days=2)}},
+            True,
+            Reason.NO_RECENT_TOUCH,
+        ),
+        ("never touched, created 60 days ago", {"idle_days": None}, True, Reason.NO_RECENT_TOUCH),
     ],
 )
 def test_condition(case: str, opp_overrides: dict, holds: bool, reason: Reason) -> None:
@@ -42,8 +50,9 @@ def test_condition(case: str, opp_overrides: dict, holds: bool, reason: Reason) 
 
 
 def test_nothing_known_means_no_verdict() -> None:
-    assert stale_opp.evaluate(opportunity(idle_days=None, created_at=None), rep(), CONFIG,
-                              NOW) is None
+    assert (
+        stale_opp.evaluate(opportunity(idle_days=None, created_at=None), rep(), CONFIG, NOW) is None
+    )
 
 
 def test_the_alert_explains_itself_with_numbers_and_a_next_step() -> None:
@@ -78,10 +87,12 @@ def test_each_quiet_episode_is_its_own_period() -> None:
 
 
 def test_team_override_beats_role_override_beats_stage_default() -> None:
-    config = CONFIG.model_copy(update={
-        "teams": {"east": StaleOppOverride(default_days=5)},
-        "roles": {"AE": StaleOppOverride(default_days=9)},
-    })
+    config = CONFIG.model_copy(
+        update={
+            "teams": {"east": StaleOppOverride(default_days=5)},
+            "roles": {"AE": StaleOppOverride(default_days=9)},
+        }
+    )
     assert config.threshold_days(stage="Discovery", team="east", role="AE") == 5
     assert config.threshold_days(stage="Discovery", team="west", role="AE") == 9
     assert config.threshold_days(stage="Negotiation", team="west", role="SDR") == 7
