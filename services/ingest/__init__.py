@@ -1,0 +1,1 @@
+"""Ingest: signed canonical events over HTTP, validated and produced to Kafka keyed by rep."""

@@ -1,0 +1,168 @@
+"""Where accepted events go: the `EventSink` interface, the Kafka sink and an in-memory one.
+
+The Kafka sink never lets a request wait on a broker that is down: it connects lazily,
+backs off after a failed connection, and bounds every send with a timeout, raising
+`SinkUnavailable` so the caller answers 503 instead of claiming an unacknowledged write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Protocol
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from shared.clock import monotonic
+from shared.events import SalesEvent
+from shared.kafka import key_for, make_producer
+from shared.logging import get_logger
+from shared.settings import CommonSettings
+from shared.topics import Topic, topic_name
+
+log = get_logger(__name__)
+
+# Errors that mean "the broker did not take it", as opposed to bugs in our code.
+_BROKER_ERRORS = (KafkaError, TimeoutError, OSError)
+# A readiness probe answers within a couple of seconds, whatever the send timeout.
+_PROBE_TIMEOUT_SECONDS = 2.0
+
+
+class SinkUnavailable(Exception):
+    """The sink could not acknowledge the events; the caller may retry later."""
+
+
+class EventSink(Protocol):
+    """Durable destination of accepted events."""
+
+    async def start(self) -> None:
+        """Called once when the app starts; must not fail when the destination is down."""
+        ...
+
+    async def stop(self) -> None:
+        """Called once when the app stops; releases connections."""
+        ...
+
+    async def ready(self) -> bool:
+        """Called by /readyz: True when a send would reach the destination now."""
+        ...
+
+    async def send(self, events: Sequence[SalesEvent]) -> None:
+        """Called per accepted request; returns only once every event is acknowledged.
+
+        Raises `SinkUnavailable` when they are not (down, timed out).
+        """
+        ...
+
+
+class KafkaEventSink:
+    """Produces each event's JSON to the sales-events topic, keyed by rep id (acks=all)."""
+
+    def __init__(
+        self,
+        settings: CommonSettings,
+        *,
+        timeout_seconds: float,
+        reconnect_backoff_seconds: float = 1.0,
+    ) -> None:
+        self._settings = settings
+        self._topic = topic_name(Topic.SALES_EVENTS, settings.topic_prefix)
+        self._timeout = timeout_seconds
+        self._backoff = reconnect_backoff_seconds
+        self._producer: AIOKafkaProducer | None = None
+        self._next_attempt = 0.0
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        try:
+            await self._connected(self._timeout)
+        except SinkUnavailable as exc:
+            log.warning("broker unavailable at start; will retry on demand", reason=str(exc))
+
+    async def stop(self) -> None:
+        async with self._lock:
+            producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                async with asyncio.timeout(self._timeout):
+                    await producer.stop()
+            except _BROKER_ERRORS as exc:
+                log.warning("producer did not stop cleanly", error=type(exc).__name__)
+
+    async def ready(self) -> bool:
+        # Connecting here too means a process that started while the broker was down
+        # becomes ready once it is back, without waiting for traffic.
+        try:
+            producer = await self._connected(_PROBE_TIMEOUT_SECONDS)
+            async with asyncio.timeout(_PROBE_TIMEOUT_SECONDS):
+                await producer.client.fetch_all_metadata()
+        except (SinkUnavailable, *_BROKER_ERRORS):
+            return False
+        return True
+
+    async def send(self, events: Sequence[SalesEvent]) -> None:
+        producer = await self._connected(self._timeout)
+        try:
+            async with asyncio.timeout(self._timeout):
+                acks = [
+                    await producer.send(self._topic, event.to_json(), key=key_for(event.rep_id))
+                    for event in events
+                ]
+                results = await asyncio.gather(*acks, return_exceptions=True)
+        except _BROKER_ERRORS as exc:
+            # Records already queued may still land later; the sender retries after the 503
+            # and the deterministic event ids make that duplicate harmless downstream.
+            raise SinkUnavailable(f"broker did not acknowledge: {type(exc).__name__}") from exc
+        failures = [result for result in results if isinstance(result, BaseException)]
+        if failures:
+            reason = f"broker refused {len(failures)} of {len(events)} events"
+            raise SinkUnavailable(reason) from failures[0]
+
+    async def _connected(self, timeout: float) -> AIOKafkaProducer:
+        """The started producer; connects first when there is none and backoff allows."""
+        if self._producer is not None:
+            return self._producer
+        async with self._lock:
+            if self._producer is None:
+                if monotonic() < self._next_attempt:
+                    raise SinkUnavailable("broker unreachable; reconnecting shortly")
+                self._producer = await self._connect(timeout)
+            return self._producer
+
+    async def _connect(self, timeout: float) -> AIOKafkaProducer:
+        producer = make_producer(self._settings, request_timeout_ms=int(self._timeout * 1000))
+        try:
+            async with asyncio.timeout(timeout):
+                await producer.start()
+        except BaseException as exc:  # cancelled too: a half-started producer must be closed
+            self._next_attempt = monotonic() + self._backoff
+            await producer.stop()
+            if isinstance(exc, _BROKER_ERRORS):
+                raise SinkUnavailable(f"broker unreachable: {type(exc).__name__}") from exc
+            raise
+        log.info("producer connected", topic=self._topic)
+        return producer
+
+
+class InMemoryEventSink:
+    """Keeps sent events in a list; `unavailable` makes it behave like a broker that is down."""
+
+    def __init__(self, *, unavailable: bool = False) -> None:
+        self.events: list[SalesEvent] = []
+        self.unavailable = unavailable
+        self.started = False
+
+    async def start(self) -> None:
+        self.started = True
+
+    async def stop(self) -> None:
+        self.started = False
+
+    async def ready(self) -> bool:
+        return self.started and not self.unavailable
+
+    async def send(self, events: Sequence[SalesEvent]) -> None:
+        if self.unavailable:
+            raise SinkUnavailable("in-memory sink is marked unavailable")
+        self.events.extend(events)

@@ -1,0 +1,1 @@
+"""Integration tests of ingest against the real broker."""

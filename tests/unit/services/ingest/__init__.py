@@ -1,0 +1,1 @@
+"""Unit tests of the ingest service (in-memory sink, no I/O)."""
