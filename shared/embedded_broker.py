@@ -83,11 +83,13 @@ class EmbeddedBroker:
         raise TimeoutError(f"broker not accepting connections on {self.port} after {timeout}s")
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Terminate the broker; kill it if it does not exit in time."""
+        """Interrupt the broker; kill it if it does not exit in time."""
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
-        process.terminate()
+        # SIGINT stops Tansu at once; SIGTERM waits for clients to disconnect (about 5 s).
+        # The memory engine has nothing to flush, so there is no grace to wait for.
+        process.send_signal(signal.SIGINT)
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:

@@ -15,13 +15,22 @@ retried delivery maps to the same id and is counted once downstream.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -29,6 +38,18 @@ SCHEMA_VERSION: Literal[1] = 1
 EVENT_ID_NAMESPACE = uuid.UUID("5b0c3a52-6f1e-4e0f-9a57-0c1f3d1c2a10")
 
 Id = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+def _to_utc(moment: datetime) -> datetime:
+    """Normalise to UTC at the edge, so nothing downstream meets an unrepresentable offset."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("datetime is out of range once converted to UTC") from exc
+
+
+# Every datetime in the contract: tz-aware on input, UTC once validated.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 
 
 def derive_event_id(vendor: str, delivery_id: str, event_type: str) -> str:
@@ -91,7 +112,7 @@ class CallMadePayload(_Strict):
 class MeetingScheduledPayload(_Strict):
     type: Literal["meeting.scheduled"] = _tag("meeting.scheduled")
     meeting_id: Id
-    starts_at: AwareDatetime
+    starts_at: UtcDatetime
     kind: MeetingKind = MeetingKind.INITIAL
 
 
@@ -157,15 +178,16 @@ class RepUpsertedPayload(_Strict):
     hire_date: date | None = None
     time_zone: str = Field(default="UTC", max_length=64)
 
-    @model_validator(mode="after")
-    def _known_time_zone(self) -> RepUpsertedPayload:
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:
-            ZoneInfo(self.time_zone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {self.time_zone!r}") from exc
-        return self
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "America" is a directory
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
 
 
 class RepDepartedPayload(_Strict):
@@ -252,7 +274,7 @@ class SalesEvent(_Strict):
     schema_version: Literal[1] = SCHEMA_VERSION
     event_id: Id
     type: EventType
-    occurred_at: AwareDatetime
+    occurred_at: UtcDatetime
     source: Source
     rep_id: Id
     account_id: str | None = Field(default=None, max_length=128)

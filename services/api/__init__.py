@@ -1,0 +1,1 @@
+"""The REST gateway internal tools query: alerts, reps' daily metrics, opportunities."""

@@ -1,0 +1,1 @@
+"""Alerts: listing with filters and keyset pages, one alert with its history."""

@@ -1,0 +1,1 @@
+"""Opportunities: the latest snapshot with its hygiene figures and its alerts."""

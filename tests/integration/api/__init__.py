@@ -1,0 +1,1 @@
+"""Integration tests of the api service against real databases."""

@@ -1,0 +1,1 @@
+"""Unit tests of the api service: pure helpers, no I/O."""
