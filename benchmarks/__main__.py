@@ -1,0 +1,13 @@
+"""Run every benchmark and print medians and ratios (never absolute pass/fail)."""
+
+from __future__ import annotations
+
+from benchmarks import metrics_core
+
+
+def main() -> None:
+    print(metrics_core.report())
+
+
+if __name__ == "__main__":
+    main()
