@@ -9,7 +9,6 @@ import signal
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from services.alerts.engine import AlertEngine
@@ -17,7 +16,7 @@ from services.alerts.rules.config import load_rules
 from services.alerts.runner import AlertsRunner
 from services.alerts.settings import AlertsSettings
 from shared.clock import Clock, make_clock
-from shared.db.engine import make_engine
+from shared.db.engine import database_answers, make_engine
 from shared.logging import get_logger
 from shared.observability import health_router
 
@@ -55,17 +54,11 @@ def create_app(
         health_router(
             {
                 "runner": lambda: runner.started and runner.assigned(),
-                "database": lambda: _database_answers(db),
+                "database": lambda: database_answers(db),
             }
         )
     )
     return app
-
-
-def _database_answers(db: Engine) -> bool:
-    with db.connect() as connection:
-        connection.execute(text("SELECT 1"))
-    return True
 
 
 def _crash_loudly(task: asyncio.Task[None]) -> None:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from shared.alerting import AlertMessage, AlertState
+from shared.db.convert import opportunity_state, rep_profile
 from shared.db.engine import session_scope
 from shared.db.models import Alert, AlertTransition, OpportunitySnapshot, Rep
-from shared.events import Role
 from shared.state import OpportunityState, RepProfile
 
 
@@ -75,41 +74,4 @@ def load_state(engine: Engine) -> tuple[list[OpportunityState], list[RepProfile]
     with Session(engine) as session:
         opportunities = session.exec(select(OpportunitySnapshot)).all()
         reps = session.exec(select(Rep)).all()
-        return [_opportunity(o) for o in opportunities], [_rep(r) for r in reps]
-
-
-def _opportunity(row: OpportunitySnapshot) -> OpportunityState:
-    return OpportunityState(
-        opportunity_id=row.opportunity_id,
-        rep_id=row.rep_id,
-        account_id=row.account_id,
-        name=row.name,
-        stage=row.stage,
-        amount=row.amount,
-        currency=row.currency,
-        close_date=row.close_date,
-        is_closed=row.is_closed,
-        is_won=row.is_won,
-        created_at=row.created_at,
-        stage_changed_at=row.stage_changed_at,
-        last_touch_at=row.last_touch_at,
-        last_touch_type=row.last_touch_type,
-        upcoming_meetings={k: datetime.fromisoformat(v) for k, v in row.upcoming_meetings.items()},
-        updated_at=row.updated_at,
-    )
-
-
-def _rep(row: Rep) -> RepProfile:
-    return RepProfile(
-        rep_id=row.rep_id,
-        name=row.name,
-        email=row.email,
-        role=Role(row.role),
-        manager_id=row.manager_id,
-        team=row.team,
-        hire_date=row.hire_date,
-        time_zone=row.time_zone,
-        active=row.active,
-        departed_on=row.departed_on,
-        updated_at=row.updated_at,
-    )
+        return [opportunity_state(o) for o in opportunities], [rep_profile(r) for r in reps]

@@ -14,13 +14,12 @@ import faust
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
 from pydantic import ValidationError
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from services.metrics.core.reducer import MetricsCore, Outcome, Stores
 from services.metrics.settings import MetricsSettings
 from services.metrics.snapshots import SnapshotWriter
-from shared.db.engine import make_engine
+from shared.db.engine import database_answers, make_engine
 from shared.events import SalesEvent
 from shared.logging import get_logger
 from shared.observability import NAMESPACE, latency_histogram
@@ -182,7 +181,7 @@ def _add_pages(app: faust.App, engine: Engine, writer: SnapshotWriter) -> None:
     async def readyz(web: Any, request: Any) -> Any:  # noqa: ARG001 - faust view signature
         checks = {
             "consumer": bool(app.consumer.assignment()) and not app.rebalancing,
-            "database": await asyncio.to_thread(_database_answers, engine),
+            "database": await asyncio.to_thread(database_answers, engine),
             "snapshots_flushing": writer.pending < 100_000,
         }
         ready = all(checks.values())
@@ -192,12 +191,3 @@ def _add_pages(app: faust.App, engine: Engine, writer: SnapshotWriter) -> None:
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:  # noqa: ARG001 - faust view signature
         return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
-
-
-def _database_answers(engine: Engine) -> bool:
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return True
-    except Exception:
-        return False

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from shared.db.convert import opportunity_row, rep_row
 from shared.db.engine import session_scope
 from shared.db.models import OpportunitySnapshot, Rep, RepDayBucket
 from shared.state import (
@@ -13,52 +14,11 @@ from shared.state import (
     DayBucket,
     DayBucketChanged,
     OpportunityChanged,
-    OpportunityState,
     RepChanged,
-    RepProfile,
 )
 
 Change = RepChanged | OpportunityChanged | DayBucketChanged
 Row = Rep | OpportunitySnapshot | RepDayBucket
-
-
-def rep_row(profile: RepProfile) -> Rep:
-    return Rep(
-        rep_id=profile.rep_id,
-        name=profile.name,
-        email=profile.email,
-        role=profile.role.value,
-        manager_id=profile.manager_id,
-        team=profile.team,
-        hire_date=profile.hire_date,
-        time_zone=profile.time_zone,
-        active=profile.active,
-        departed_on=profile.departed_on,
-        updated_at=profile.updated_at,
-    )
-
-
-def opportunity_row(state: OpportunityState) -> OpportunitySnapshot:
-    upcoming = sorted(state.upcoming_meetings.values())
-    return OpportunitySnapshot(
-        opportunity_id=state.opportunity_id,
-        rep_id=state.rep_id,
-        account_id=state.account_id,
-        name=state.name,
-        stage=state.stage,
-        amount=state.amount,
-        currency=state.currency,
-        close_date=state.close_date,
-        is_closed=state.is_closed,
-        is_won=state.is_won,
-        created_at=state.created_at,
-        stage_changed_at=state.stage_changed_at,
-        last_touch_at=state.last_touch_at,
-        last_touch_type=state.last_touch_type,
-        next_meeting_at=upcoming[0] if upcoming else None,
-        upcoming_meetings={k: v.isoformat() for k, v in state.upcoming_meetings.items()},
-        updated_at=state.updated_at,
-    )
 
 
 def bucket_row(bucket: DayBucket) -> RepDayBucket:

@@ -6,15 +6,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from sqlmodel import Session, select
 
-from deploy.local.processes import ManagedProcess, python_module
+from deploy.local.processes import ManagedProcess
 from shared.alerting import AlertMessage, AlertState
 from shared.db.models import Alert, AlertTransition
-from shared.embedded_broker import EmbeddedBroker, free_port
+from shared.embedded_broker import EmbeddedBroker
 from shared.events import Role
 from shared.state import (
     OpportunityChanged,
@@ -26,6 +25,7 @@ from shared.state import (
 from shared.topics import Topic, topic_name
 from tests.support.kafka import read_topic
 from tests.support.poll import wait_for
+from tests.support.services import start_service
 
 T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 
@@ -34,25 +34,14 @@ T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 def alerts_service(
     broker: EmbeddedBroker, topic_prefix: str, db_url: str, tmp_path: Path
 ) -> Iterator[ManagedProcess]:
-    port = free_port()
-    process = ManagedProcess(
-        "alerts",
-        python_module("services.alerts"),
-        env={
-            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-            "TOPIC_PREFIX": topic_prefix,
-            "DATABASE_URL": db_url,
-            "ALERTS_PORT": str(port),
-            "CLOCK_MODE": "replay",
-            "ALERTS_REPLAY_SWEEP_HOURS": "1",
-            "LOG_LEVEL": "WARNING",
-        },
-        log_path=tmp_path / "alerts.log",
-        health_url=f"http://127.0.0.1:{port}/healthz",
-    ).start(Path.cwd())
-    process.wait_healthy(60)
-    ready = f"http://127.0.0.1:{port}/readyz"
-    wait_for(lambda: httpx.get(ready).status_code == 200, timeout=60, what="alerts ready")
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+        "TOPIC_PREFIX": topic_prefix,
+        "DATABASE_URL": db_url,
+        "CLOCK_MODE": "replay",
+        "ALERTS_REPLAY_SWEEP_HOURS": "1",
+    }
+    process = start_service("alerts", env, tmp_path)
     yield process
     process.stop()
 

@@ -6,19 +6,19 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import orjson
 import pytest
 from sqlmodel import Session, select
 
-from deploy.local.processes import ManagedProcess, python_module
+from deploy.local.processes import ManagedProcess
 from shared.db.models import OpportunitySnapshot, Rep, RepDayBucket
-from shared.embedded_broker import EmbeddedBroker, free_port
+from shared.embedded_broker import EmbeddedBroker
 from shared.state import change_from_json
 from shared.topics import Topic, topic_name
 from tests.support.events import make_event, rep_upserted
 from tests.support.kafka import produce_events, read_topic
 from tests.support.poll import wait_for
+from tests.support.services import start_service
 
 T0 = datetime(2026, 10, 5, 14, 0, tzinfo=UTC)  # a Monday
 
@@ -27,25 +27,14 @@ T0 = datetime(2026, 10, 5, 14, 0, tzinfo=UTC)  # a Monday
 def worker(
     broker: EmbeddedBroker, topic_prefix: str, db_url: str, tmp_path: Path
 ) -> Iterator[ManagedProcess]:
-    port = free_port()
-    process = ManagedProcess(
-        "metrics",
-        python_module("services.metrics"),
-        env={
-            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-            "TOPIC_PREFIX": topic_prefix,
-            "DATABASE_URL": db_url,
-            "METRICS_PORT": str(port),
-            "VAR_DIR": str(tmp_path / "var"),
-            "METRICS_RETENTION_DAYS": "30",
-            "LOG_LEVEL": "WARNING",
-        },
-        log_path=tmp_path / "metrics.log",
-        health_url=f"http://127.0.0.1:{port}/healthz",
-    ).start(Path.cwd())
-    process.wait_healthy(60)
-    ready = f"http://127.0.0.1:{port}/readyz"
-    wait_for(lambda: httpx.get(ready).status_code == 200, timeout=60, what="metrics ready")
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+        "TOPIC_PREFIX": topic_prefix,
+        "DATABASE_URL": db_url,
+        "VAR_DIR": str(tmp_path / "var"),
+        "METRICS_RETENTION_DAYS": "30",
+    }
+    process = start_service("metrics", env, tmp_path)
     yield process
     process.stop()
 
