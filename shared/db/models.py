@@ -143,6 +143,7 @@ class NotificationOutbox(SQLModel, table=True):
     recipient_id: str = Field(max_length=128)
     message_ts: str | None = Field(default=None, max_length=64)
     notified_state: str = Field(max_length=16)
+    alert_version: int = 0
     status: str = Field(max_length=16)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 15:32:01.510992
+Create Date: 2026-11-23 16:46:32.970736
 """
 
 from collections.abc import Sequence
@@ -80,6 +80,7 @@ def upgrade() -> None:
         sa.Column("recipient_id", sa.String(length=128), nullable=False),
         sa.Column("message_ts", sa.String(length=64), nullable=True),
         sa.Column("notified_state", sa.String(length=16), nullable=False),
+        sa.Column("alert_version", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.String(length=500), nullable=True),

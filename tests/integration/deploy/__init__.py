@@ -1,0 +1,1 @@
+"""Integration tests of the local stack servers (real sockets, real clients)."""
