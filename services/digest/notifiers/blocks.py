@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from shared.alerting import AlertMessage, AlertState, Number, SubjectType, Valence
@@ -97,11 +98,37 @@ def _why_text(alert: AlertMessage) -> str:
 
 def _number_fields(numbers: dict[str, Number]) -> list[Block]:
     fields = []
-    for key, value in list(numbers.items())[:FIELDS_MAX]:
+    shown = [(k, v) for k, v in numbers.items() if k not in _MACHINE_ONLY]
+    for key, value in shown[:FIELDS_MAX]:
         label = mrkdwn(humanize(key), 200)
-        text = f"*{label}*\n" + mrkdwn(format_number(value), FIELD_MAX - len(label) - 3)
+        text = f"*{label}*\n" + mrkdwn(_display(key, value, numbers), FIELD_MAX - len(label) - 3)
         fields.append({"type": "mrkdwn", "text": text})
     return fields
+
+
+# Kept in the alert's numbers for API clients, folded into other fields (or left out) here.
+_MACHINE_ONLY = frozenset({"reason", "currency"})
+
+
+def _display(key: str, value: Number, numbers: dict[str, Number]) -> str:
+    """A value as a manager reads it: amounts with their currency, dates as dates."""
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return moment.strftime("%a %d %b %Y" if len(value) > 10 else "%d %b %Y")
+    if key.endswith("amount") and isinstance(value, int | float):
+        currency = numbers.get("currency")
+        symbol = "$" if currency in (None, "USD") else f"{currency} "
+        return symbol + format_number(value)
+    return format_number(value)
+
+
+def _period_text(period: str) -> str:
+    """`idle-since:2026-10-31` -> `idle since 2026-10-31`."""
+    label, _, value = period.partition(":")
+    return f"{label.replace('-', ' ')} {value}".strip()
 
 
 def _context(alert: AlertMessage, link: str | None) -> list[Block]:
@@ -111,7 +138,7 @@ def _context(alert: AlertMessage, link: str | None) -> list[Block]:
     elif alert.subject_type is SubjectType.TEAM:
         parts.append(f"Team: {alert.subject_name or alert.subject_id}")
     if alert.period:
-        parts.append(f"Period: {alert.period}")
+        parts.append(_period_text(alert.period).capitalize())
     parts.append(f"Severity: {alert.severity.value}")
     elements = [{"type": "mrkdwn", "text": mrkdwn(part, CONTEXT_ELEMENT_MAX)} for part in parts]
     if link:

@@ -32,7 +32,7 @@ def test_firing_message_has_header_why_numbers_next_step_and_context() -> None:
     assert [f["text"] for f in numbers["fields"]] == [
         "*Days since touch*\n21",
         "*Threshold days*\n14",
-        "*Amount*\n12,000.5",
+        "*Amount*\n$12,000.5",  # amounts carry their currency (USD when unstated)
     ]
     assert next_step["text"]["text"].startswith("*Next step*\nAsk Rita")
     context_text = texts(context["elements"])
@@ -100,3 +100,19 @@ def test_no_token_reaches_the_message() -> None:
     message = alert_message(alert(), link="http://app.local/alerts/abc")
     assert TOKEN not in texts(message.blocks) + message.text
     assert "xoxb-" not in texts(message.blocks) + message.text
+
+
+def test_machine_values_are_shown_as_a_manager_reads_them() -> None:
+    numbers = {
+        "amount": 84000.0,
+        "currency": "EUR",
+        "reason": "no_recent_touch",
+        "last_touch_at": "2026-10-31T12:00:00+00:00",
+        "close_date": "2026-12-31",
+    }
+    fields = alert_message(alert(numbers=numbers)).blocks[2]["fields"]
+    assert [f["text"] for f in fields] == [
+        "*Amount*\nEUR 84,000",
+        "*Last touch at*\nSat 31 Oct 2026",
+        "*Close date*\n31 Dec 2026",
+    ]
