@@ -102,6 +102,7 @@ def service_env(config: StackConfig, broker: str) -> dict[str, str]:
         "SMTP_HOST": HOST,
         "SMTP_PORT": str(ports["smtp"]),
         "PUBLIC_BASE_URL": config.url("api"),
+        "DIGEST_PUBLIC_URL": config.url("digest"),
     }
 
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from services.digest import unsubscribe
 from services.digest.consumer import AlertConsumer
 from services.digest.delivery import AlertDelivery, RetryPolicy
 from services.digest.digests import DigestSender
@@ -93,8 +94,10 @@ def create_app(
     app = FastAPI(title="Salescoach digest", lifespan=_lifespan(parts))
     app.state.settings = settings
     app.state.sender = parts.sender
+    app.state.engine = parts.engine
     app.include_router(health_router({"consumer": consumer_ready, "database": database_ready}))
     app.include_router(router)
+    app.include_router(unsubscribe.router)
     return app
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
+from sqlalchemy.engine import Engine
 
 from services.digest.digests import DigestSender
 from services.digest.settings import DigestSettings
@@ -26,7 +27,14 @@ def get_sender(request: Request) -> DigestSender:
     return sender
 
 
+def get_engine(request: Request) -> Engine:
+    """The app's database engine."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
 SettingsDep = Annotated[DigestSettings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
 SenderDep = Annotated[DigestSender, Depends(get_sender)]
 
 

@@ -68,7 +68,7 @@ class DigestSender:
             items=items,
             sender=self._settings.digest_from,
             domain=self._settings.sender_domain,
-            links=self._links(manager_id),
+            links=digest_links(self._settings, manager_id),
             generated_at=self._clock.now(),
         )
         claimed = await asyncio.to_thread(
@@ -133,18 +133,26 @@ class DigestSender:
             alert_count=row.alert_count,
         )
 
-    def _links(self, manager_id: str) -> DigestLinks:
-        base = self._settings.public_base_url
-        return DigestLinks(
-            app_url=base,
-            unsubscribe_url=(
-                f"{base}/v1/digests/{quote(manager_id, safe='')}/unsubscribe"
-                f"?token={unsubscribe_token(self._settings, manager_id)}"
-            ),
-        )
+
+def digest_links(settings: DigestSettings, manager_id: str) -> DigestLinks:
+    """Links in a manager's digest: the app, and the one-click unsubscribe on this service."""
+    digest_base = settings.digest_public_url.rstrip("/")
+    return DigestLinks(
+        app_url=settings.public_base_url.rstrip("/"),
+        unsubscribe_url=(
+            f"{digest_base}/v1/digests/{quote(manager_id, safe='')}/unsubscribe"
+            f"?token={unsubscribe_token(settings, manager_id)}"
+        ),
+    )
 
 
 def unsubscribe_token(settings: DigestSettings, manager_id: str) -> str:
     """An unguessable per-manager token for the one-click unsubscribe link."""
     key = settings.api_key.get_secret_value().encode()
     return hmac.new(key, f"unsubscribe:{manager_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def valid_unsubscribe_token(settings: DigestSettings, manager_id: str, token: str) -> bool:
+    """Constant-time check of an unsubscribe link's token."""
+    expected = unsubscribe_token(settings, manager_id)
+    return hmac.compare_digest(expected.encode(), token.encode())

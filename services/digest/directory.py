@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import or_
 from sqlalchemy.engine import Engine
@@ -13,7 +14,7 @@ from services.digest.email_digest import DigestItem
 from services.digest.notifiers.base import Recipient
 from shared.alerting import AlertState, SubjectType
 from shared.db.engine import session_scope
-from shared.db.models import Alert, OpportunitySnapshot, Rep
+from shared.db.models import Alert, DigestUnsubscribe, OpportunitySnapshot, Rep
 from shared.events import Role
 
 
@@ -44,13 +45,15 @@ def manager(engine: Engine, manager_id: str) -> Manager | None:
 
 
 def managers(engine: Engine) -> list[Manager]:
-    """Active people who manage someone, or whose role is manager."""
+    """Active people who manage someone, or whose role is manager, and still want digests."""
     with session_scope(engine) as session:
         has_reports = select(Rep.manager_id).where(col(Rep.manager_id).is_not(None)).distinct()
+        opted_out = select(DigestUnsubscribe.manager_id)
         query = (
             select(Rep)
             .where(col(Rep.active).is_(True))
             .where(or_(col(Rep.role) == Role.MANAGER.value, col(Rep.rep_id).in_(has_reports)))
+            .where(col(Rep.rep_id).not_in(opted_out))
             .order_by(col(Rep.rep_id))
         )
         return [_manager(rep) for rep in session.exec(query)]
@@ -112,3 +115,10 @@ def _item(alert: Alert, reps: dict[str, str], opportunities: dict[str, str]) -> 
         period=alert.period,
         numbers=dict(alert.numbers),
     )
+
+
+def unsubscribe(engine: Engine, manager_id: str, at: datetime) -> None:
+    """Record a manager's opt-out of the morning digest (idempotent: the first time stays)."""
+    with session_scope(engine) as session:
+        if session.get(DigestUnsubscribe, manager_id) is None:
+            session.add(DigestUnsubscribe(manager_id=manager_id, unsubscribed_at=at))

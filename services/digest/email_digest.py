@@ -22,7 +22,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.digest.notifiers.base import Recipient
-from services.digest.notifiers.blocks import format_number, humanize, truncate
+from services.digest.notifiers.blocks import period_text, shown_numbers, truncate
 from shared.alerting import Number
 
 TOP_ATTENTION = 10
@@ -149,7 +149,7 @@ def _context(
 
 
 def _view(item: DigestItem, links: DigestLinks) -> dict[str, object]:
-    numbers = list(item.numbers.items())[:NUMBERS_PER_ALERT]
+    numbers = shown_numbers(item.numbers)[:NUMBERS_PER_ALERT]
     return {
         "title": truncate(item.title, 200),
         "why": truncate(item.why, TEXT_MAX),
@@ -157,9 +157,9 @@ def _view(item: DigestItem, links: DigestLinks) -> dict[str, object]:
         "severity": item.severity,
         "who": item.rep_name or item.rep_id,
         "subject": truncate(item.subject, 120),
-        "period": item.period,
-        "numbers": [(humanize(key), truncate(format_number(value), 60)) for key, value in numbers],
-        "url": f"{links.app_url}/alerts/{item.fingerprint}",
+        "period": period_text(item.period),
+        "numbers": [(label, truncate(value, 60)) for label, value in numbers],
+        "url": f"{links.app_url}/v1/alerts/{item.fingerprint}",
     }
 
 

@@ -33,6 +33,8 @@ class DigestSettings(CommonSettings):
     digest_interval_seconds: float = Field(default=30.0, gt=0)
     api_key: SecretStr = SecretStr("dev-secret")
     public_base_url: str = "http://127.0.0.1:8000"
+    # Where managers' mail clients reach this service for one-click unsubscribe (RFC 8058).
+    digest_public_url: str = "http://127.0.0.1:8004"
     delivery_retry_initial_seconds: float = Field(default=0.5, gt=0)
     delivery_retry_max_seconds: float = Field(default=30.0, gt=0)
 

@@ -160,3 +160,12 @@ class DigestLog(SQLModel, table=True):
     message_id: str = Field(max_length=200)
     alert_count: int = 0
     sent_at: datetime = _utc()
+
+
+class DigestUnsubscribe(SQLModel, table=True):
+    """Managers who opted out of the morning digest (one-click List-Unsubscribe)."""
+
+    __tablename__ = "digest_unsubscribe"
+
+    manager_id: str = Field(primary_key=True, max_length=128)
+    unsubscribed_at: datetime = _utc()

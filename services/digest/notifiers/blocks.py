@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -98,19 +99,27 @@ def _why_text(alert: AlertMessage) -> str:
 
 def _number_fields(numbers: dict[str, Number]) -> list[Block]:
     fields = []
-    shown = [(k, v) for k, v in numbers.items() if k not in _MACHINE_ONLY]
-    for key, value in shown[:FIELDS_MAX]:
-        label = mrkdwn(humanize(key), 200)
-        text = f"*{label}*\n" + mrkdwn(_display(key, value, numbers), FIELD_MAX - len(label) - 3)
+    for label, value in shown_numbers(numbers)[:FIELDS_MAX]:
+        label = mrkdwn(label, 200)
+        text = f"*{label}*\n" + mrkdwn(value, FIELD_MAX - len(label) - 3)
         fields.append({"type": "mrkdwn", "text": text})
     return fields
+
+
+def shown_numbers(numbers: Mapping[str, Number]) -> list[tuple[str, str]]:
+    """(label, value) pairs as a manager reads them, machine-only keys left out."""
+    return [
+        (humanize(key), _display(key, value, numbers))
+        for key, value in numbers.items()
+        if key not in _MACHINE_ONLY
+    ]
 
 
 # Kept in the alert's numbers for API clients, folded into other fields (or left out) here.
 _MACHINE_ONLY = frozenset({"reason", "currency"})
 
 
-def _display(key: str, value: Number, numbers: dict[str, Number]) -> str:
+def _display(key: str, value: Number, numbers: Mapping[str, Number]) -> str:
     """A value as a manager reads it: amounts with their currency, dates as dates."""
     if isinstance(value, str):
         try:
@@ -125,7 +134,7 @@ def _display(key: str, value: Number, numbers: dict[str, Number]) -> str:
     return format_number(value)
 
 
-def _period_text(period: str) -> str:
+def period_text(period: str) -> str:
     """`idle-since:2026-10-31` -> `idle since 2026-10-31`."""
     label, _, value = period.partition(":")
     return f"{label.replace('-', ' ')} {value}".strip()
@@ -138,7 +147,7 @@ def _context(alert: AlertMessage, link: str | None) -> list[Block]:
     elif alert.subject_type is SubjectType.TEAM:
         parts.append(f"Team: {alert.subject_name or alert.subject_id}")
     if alert.period:
-        parts.append(_period_text(alert.period).capitalize())
+        parts.append(period_text(alert.period).capitalize())
     parts.append(f"Severity: {alert.severity.value}")
     elements = [{"type": "mrkdwn", "text": mrkdwn(part, CONTEXT_ELEMENT_MAX)} for part in parts]
     if link:

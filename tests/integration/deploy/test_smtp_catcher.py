@@ -68,7 +68,6 @@ def test_command_line_catcher_saves_and_exits_cleanly(
     process = subprocess.Popen(command, env={**os.environ}, stdout=subprocess.PIPE)
     try:
         wait_for(lambda: port_open(port), timeout=30, what="smtp catcher listening")
-        # stdlib smtplib: a blocking client leaves no asyncio transport behind for the GC
         with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
             client.send_message(mail("from the cli"))
         assert len(list(tmp_path.glob("*.eml"))) == 1

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 16:46:32.970736
+Create Date: 2026-11-23 16:57:39.459129
 """
 
 from collections.abc import Sequence
@@ -71,6 +71,12 @@ def upgrade() -> None:
         sa.Column("alert_count", sa.Integer(), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("manager_id", "digest_date"),
+    )
+    op.create_table(
+        "digest_unsubscribe",
+        sa.Column("manager_id", sa.String(length=128), nullable=False),
+        sa.Column("unsubscribed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("manager_id"),
     )
     op.create_table(
         "notification_outbox",
@@ -178,6 +184,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_notification_outbox_fingerprint"))
 
     op.drop_table("notification_outbox")
+    op.drop_table("digest_unsubscribe")
     op.drop_table("digest_log")
     with op.batch_alter_table("alert_transition", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_alert_transition_fingerprint"))
