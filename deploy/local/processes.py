@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -72,20 +73,29 @@ class ManagedProcess:
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM, then SIGKILL the whole process group if it does not exit in time."""
+        self.terminate()
+        self.wait(timeout)
+
+    def terminate(self) -> None:
+        """Ask the process group to stop (SIGTERM); returns at once."""
         process = self.process
-        if process is None:
-            return
-        if process.poll() is not None:
-            process.wait()
+        if process is None or process.poll() is not None:
             return
         try:
             os.killpg(process.pid, signal.SIGTERM)
         except ProcessLookupError:
             return
+
+    def wait(self, timeout: float) -> None:
+        """Wait for the process to exit; SIGKILL its group after `timeout` seconds."""
+        process = self.process
+        if process is None:
+            return
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
     def log_tail(self, lines: int = 40) -> str:

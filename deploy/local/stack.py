@@ -193,10 +193,14 @@ class Stack:
             ).start(ROOT)
         print(f"stack ready in {time.monotonic() - started:.1f}s", flush=True)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 15.0) -> None:
+        """Signal every part at once, then wait with one deadline (not one per part)."""
         parts = ([self.demo] if self.demo else []) + list(reversed(self.processes))
         for process in parts:
-            process.stop()
+            process.terminate()
+        deadline = time.monotonic() + timeout
+        for process in parts:
+            process.wait(max(deadline - time.monotonic(), 0.1))
         self.broker.stop()
 
     def first_failure(self) -> ManagedProcess | None:
@@ -281,9 +285,10 @@ def resolve_config(args: argparse.Namespace) -> StackConfig:
     }
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url:
-        # The broker keeps nothing between runs, so neither does the demo database.
+        # The broker keeps nothing between runs, so neither does the demo: its database and
+        # the digests it mailed belong to the previous run's world.
         demo_db = var_dir / "demo.db"
-        for stale in var_dir.glob("demo.db*"):
+        for stale in [*var_dir.glob("demo.db*"), *(var_dir / "mail").glob("*.eml")]:
             stale.unlink()
         database_url = f"sqlite:///{demo_db}"
     return StackConfig(
