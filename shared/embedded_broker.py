@@ -70,6 +70,9 @@ class EmbeddedBroker:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                # Own session: a terminal's Ctrl-C reaches only our owner, who stops the
+                # broker last, after the clients that still want to commit offsets.
+                start_new_session=True,
                 preexec_fn=die_with_parent,
             )
         deadline = time.monotonic() + timeout
