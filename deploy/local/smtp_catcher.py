@@ -15,8 +15,6 @@ import asyncio
 import itertools
 import os
 import secrets
-import signal
-import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -27,6 +25,7 @@ from aiosmtpd.smtp import SMTP
 
 from deploy.local.processes import ManagedProcess, python_module
 from shared.embedded_broker import free_port, port_open
+from shared.process import wait_for_stop_signal
 
 
 def save_message(mail_dir: Path, content: bytes, *, sequence: int) -> Path:
@@ -209,16 +208,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8025)
     parser.add_argument("--mail-dir", type=Path, default=Path("var/mail"))
     args = parser.parse_args()
-    stop = threading.Event()
-
-    def _stop(*_: object) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
     with _InProcessCatcher(args.mail_dir, host=args.host, port=args.port):
         print(f"smtp catcher on {args.host}:{args.port}, saving to {args.mail_dir}", flush=True)
-        stop.wait()
+        wait_for_stop_signal()
 
 
 if __name__ == "__main__":
