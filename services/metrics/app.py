@@ -190,4 +190,6 @@ def _add_pages(app: faust.App, engine: Engine, writer: SnapshotWriter) -> None:
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:  # noqa: ARG001 - faust view signature
-        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+        # As a header: aiohttp refuses a charset inside `content_type`, and Prometheus' type
+        # carries one.
+        return web.bytes(generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})

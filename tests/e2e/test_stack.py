@@ -198,6 +198,17 @@ def test_unsigned_and_malformed_requests_are_refused_and_produce_nothing(
     assert not any(orjson.loads(r.value)["rep_id"] == "rep-refused" for r in records)
 
 
+def test_every_service_is_observable(stack: RunningStack) -> None:
+    for name in ("ingest", "metrics", "alerts", "digest", "api"):
+        base = stack.description["urls"][name]
+        assert httpx.get(f"{base}/healthz").status_code == 200, name
+        assert httpx.get(f"{base}/readyz").status_code == 200, name
+        exposition = httpx.get(f"{base}/metrics")
+        assert exposition.status_code == 200, name
+        assert exposition.headers["content-type"].startswith("text/plain"), name
+        assert f"salescoach_{name}_" in exposition.text, name
+
+
 def test_stopping_the_stack_leaves_nothing_running(stack: RunningStack) -> None:
     ports = stack.description["ports"]
     stack.process.stop(timeout=30)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 from sqlmodel import Session, select
@@ -93,6 +94,12 @@ async def test_events_become_snapshots_buckets_and_changes(
     assert (bucket.emails_sent, bucket.calls_made, bucket.calls_connected) == (1, 1, 1)
     assert (bucket.opps_created, bucket.meetings_scheduled, bucket.accounts_touched) == (1, 1, 1)
     assert rep is not None and rep.manager_id == "mgr-1"
+
+    exposition = httpx.get(f"{worker.health_url.removesuffix('/healthz')}/metrics")
+    assert exposition.status_code == 200
+    assert exposition.headers["content-type"].startswith("text/plain")
+    assert 'salescoach_metrics_events_total{outcome="duplicate"} 1.0' in exposition.text
+    assert "salescoach_metrics_watermark_timestamp_seconds" in exposition.text
 
     records = await read_topic(
         broker.bootstrap_servers, topic_name(Topic.REP_METRICS, topic_prefix), min_count=8
