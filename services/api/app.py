@@ -18,6 +18,7 @@ from services.api.opportunities.routes import router as opportunities_router
 from services.api.reps.routes import router as reps_router
 from services.api.settings import ApiSettings
 from services.api.telemetry import RequestMetricsMiddleware
+from shared.clock import Clock, WallClock
 from shared.db.engine import make_engine
 from shared.observability import health_router
 
@@ -54,7 +55,9 @@ async def database_ready(engine: Engine) -> bool:
 V1_ROUTERS = (alerts_router, reps_router, opportunities_router)
 
 
-def create_app(settings: ApiSettings, *, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: ApiSettings, *, engine: Engine | None = None, clock: Clock | None = None
+) -> FastAPI:
     """The application; it disposes of the engine on shutdown only if it made it."""
     database = engine if engine is not None else make_engine(settings.database_url)
 
@@ -73,6 +76,7 @@ def create_app(settings: ApiSettings, *, engine: Engine | None = None) -> FastAP
     )
     app.state.settings = settings
     app.state.engine = database
+    app.state.clock = clock or WallClock()
     app.add_middleware(RequestMetricsMiddleware)
     app.add_exception_handler(InvalidParam, invalid_param_handler)
     app.include_router(health_router({"database": partial(database_ready, database)}))

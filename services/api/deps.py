@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated, Any, cast
 
 from fastapi import Depends, HTTPException, Request, Security, status
@@ -13,6 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services.api.settings import ApiSettings
+from shared.clock import Clock
+from shared.db.watermark import latest_event_time
+from shared.settings import ClockMode
 
 api_key_header = APIKeyHeader(
     name="X-API-Key",
@@ -48,6 +52,18 @@ def get_session(engine: EngineDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_as_of(request: Request, settings: SettingsDep, session: SessionDep) -> datetime | None:
+    """`now` for answers that depend on it: the app's clock when live; under the replay
+    clock, the event-time watermark (the newest event time the database holds)."""
+    if settings.clock_mode is ClockMode.REPLAY:
+        return latest_event_time(session)
+    clock: Clock = request.app.state.clock
+    return clock.now()
+
+
+AsOfDep = Annotated[datetime | None, Depends(get_as_of)]
 
 
 def key_matches(presented: str | None, expected: SecretStr) -> bool:

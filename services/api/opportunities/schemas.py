@@ -39,10 +39,13 @@ class OpportunitySnapshotOut(BaseModel):
 class OpportunityOut(OpportunitySnapshotOut):
     """The snapshot, how long it has gone untouched, and the alerts about it."""
 
-    days_since_touch: int | None = Field(
+    as_of: Timestamp = Field(
         description=(
-            "Whole days from `last_touch_at` to `updated_at` (event time, not wall time); "
-            "null if it was never touched."
+            "What `days_since_touch` is measured to: the wall clock, or under the replay "
+            "clock the newest event time the system has seen; never before `updated_at`."
         )
+    )
+    days_since_touch: int | None = Field(
+        description="Whole days from `last_touch_at` to `as_of`; null if it was never touched."
     )
     alerts: list[AlertOut] = Field(description="Alerts about this opportunity, newest first.")

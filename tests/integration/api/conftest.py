@@ -12,6 +12,8 @@ from sqlalchemy.engine import Engine
 
 from services.api.app import create_app
 from services.api.settings import ApiSettings
+from shared.clock import FixedClock
+from tests.factories import T0
 
 API_KEY = "test-api-key-7f3a"
 AUTH = {"X-API-Key": API_KEY}
@@ -25,8 +27,8 @@ def api_settings(db_url: str) -> ApiSettings:
 
 @pytest.fixture
 def app(api_settings: ApiSettings, engine: Engine) -> FastAPI:
-    """The application on the test database."""
-    return create_app(api_settings, engine=engine)
+    """The application on the test database, its live clock fixed at the factories' T0."""
+    return create_app(api_settings, engine=engine, clock=FixedClock(T0))
 
 
 def _client(app: FastAPI, headers: dict[str, str]) -> httpx.AsyncClient:
