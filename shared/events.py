@@ -32,6 +32,8 @@ from pydantic import (
     model_validator,
 )
 
+from shared.timezones import is_known_zone
+
 SCHEMA_VERSION: Literal[1] = 1
 
 # Fixed namespace so ids are stable across processes, machines and releases.
@@ -181,12 +183,8 @@ class RepUpsertedPayload(_Strict):
     @field_validator("time_zone")
     @classmethod
     def _known_time_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "America" is a directory
-            raise ValueError(f"unknown time zone {value!r}") from exc
+        if not is_known_zone(value):
+            raise ValueError(f"unknown time zone {value!r}")
         return value
 
 

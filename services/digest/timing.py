@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from shared.timezones import zone
 
 
 def local_time(now: datetime, time_zone: str) -> datetime:
     """`now` in the given IANA zone; UTC when the zone is unknown."""
-    try:
-        zone = ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return now.astimezone(zone)
+    return now.astimezone(zone(time_zone))
 
 
 def digest_date(now: datetime, time_zone: str) -> date:

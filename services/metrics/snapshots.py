@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.engine import Engine
 
 from shared.db.convert import opportunity_row, rep_row
@@ -34,13 +32,13 @@ def bucket_row(bucket: DayBucket) -> RepDayBucket:
     )
 
 
-def row_for(change: Change) -> tuple[str, Row]:
-    """The DB row a change maps to, with a key that identifies it among pending writes."""
+def row_for(change: Change) -> Row:
+    """The DB row a change maps to."""
     if isinstance(change, RepChanged):
-        return f"rep:{change.rep_id}", rep_row(change.profile)
+        return rep_row(change.profile)
     if isinstance(change, OpportunityChanged):
-        return f"opp:{change.state.opportunity_id}", opportunity_row(change.state)
-    return f"day:{change.rep_id}|{change.bucket.day}", bucket_row(change.bucket)
+        return opportunity_row(change.state)
+    return bucket_row(change.bucket)
 
 
 class SnapshotWriter:
@@ -49,11 +47,10 @@ class SnapshotWriter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._pending: dict[str, Row] = {}
-        self.last_flush_at: datetime | None = None
 
     def add(self, change: Change) -> None:
-        key, row = row_for(change)
-        self._pending[key] = row
+        row = row_for(change)
+        self._pending[_key_of(row)] = row
 
     @property
     def pending(self) -> int:
@@ -75,11 +72,11 @@ class SnapshotWriter:
     def restore(self, rows: list[Row]) -> None:
         """Put rows back after a failed write, unless newer ones arrived meanwhile."""
         for row in rows:
-            key = _key_of(row)
-            self._pending.setdefault(key, row)
+            self._pending.setdefault(_key_of(row), row)
 
 
 def _key_of(row: Row) -> str:
+    """What identifies a row among pending writes (its primary key)."""
     if isinstance(row, Rep):
         return f"rep:{row.rep_id}"
     if isinstance(row, OpportunitySnapshot):

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.api.errors import InvalidParam
 from services.api.reps.schemas import ActivityCounts, DayBucket, Rates
@@ -13,15 +12,6 @@ from services.api.reps.schemas import ActivityCounts, DayBucket, Rates
 DEFAULT_RANGE_DAYS = 28
 MAX_RANGE_DAYS = 366
 RATE_DIGITS = 4
-
-
-def local_day(instant: datetime, time_zone: str) -> date:
-    """The calendar day of `instant` in `time_zone` (UTC if the zone is unknown)."""
-    try:
-        zone = ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return instant.astimezone(zone).date()
 
 
 def days_before(day: date, count: int) -> date:

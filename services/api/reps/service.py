@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from services.api.reps import rollup
 from services.api.reps.schemas import DayBucket, RepMetrics, RepProfile
 from shared.db.models import Rep, RepDayBucket
+from shared.timezones import local_day
 
 
 def get_rep(session: Session, *, rep_id: str) -> RepProfile | None:
@@ -49,7 +50,7 @@ def rep_metrics(
     if latest is not None:
         anchor = latest
     elif profile is not None:
-        anchor = rollup.local_day(profile.updated_at, profile.time_zone)
+        anchor = local_day(profile.updated_at, profile.time_zone)
     else:
         return None
     first, last = rollup.resolve_range(start=start, end=end, anchor=anchor)

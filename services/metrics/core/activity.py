@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from shared.events import (
     CallMadePayload,
@@ -28,11 +27,6 @@ _SIMPLE_COUNTERS: dict[EventType, str] = {
     EventType.OPPORTUNITY_CLOSED_LOST: "opps_lost",
 }
 _ACCOUNT_TOUCHES = frozenset({EventType.EMAIL_SENT, EventType.CALL_MADE, EventType.MEETING_HELD})
-
-
-def local_day(moment: datetime, time_zone: str) -> date:
-    """The calendar day of `moment` in the rep's time zone."""
-    return moment.astimezone(ZoneInfo(time_zone)).date()
 
 
 def empty_bucket(rep_id: str, day: date, at: datetime) -> DayBucket:

@@ -16,7 +16,6 @@ from services.metrics.core.activity import (
     add_to_bucket,
     counts_in_bucket,
     empty_bucket,
-    local_day,
 )
 from services.metrics.core.opportunities import (
     apply_meeting_scheduled,
@@ -35,6 +34,7 @@ from shared.state import (
     RepChanged,
     RepProfile,
 )
+from shared.timezones import local_day
 
 Store = MutableMapping[str, Any]
 Change = RepChanged | OpportunityChanged | DayBucketChanged

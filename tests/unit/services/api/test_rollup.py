@@ -11,7 +11,6 @@ from services.api.errors import InvalidParam
 from services.api.reps.rollup import (
     days_before,
     gap_fill,
-    local_day,
     rates,
     ratio,
     resolve_range,
@@ -54,14 +53,6 @@ def test_resolve_range_refuses(start: date, end: date | None, param: str) -> Non
 def test_days_before_stops_at_the_first_date() -> None:
     assert days_before(date(2026, 1, 28), 27) == date(2026, 1, 1)
     assert days_before(date(1, 1, 2), 27) == date.min
-
-
-def test_local_day_uses_the_rep_zone_and_falls_back_to_utc() -> None:
-    instant = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
-    assert local_day(instant, "America/New_York") == date(2026, 1, 4)
-    assert local_day(instant, "Asia/Tokyo") == date(2026, 1, 5)
-    assert local_day(instant, "Not/AZone") == date(2026, 1, 5)
-    assert local_day(instant, "../etc") == date(2026, 1, 5)
 
 
 def test_gap_fill_keeps_stored_days_and_zero_fills_the_rest() -> None:
