@@ -43,14 +43,18 @@ async def read_topic(
         consumer.assign(assigned)
         await consumer.seek_to_beginning(*assigned)
         end = await consumer.end_offsets(assigned)
-        while time.monotonic() < deadline:
+        done = False
+        while not done:
+            assert time.monotonic() < deadline, (
+                f"{topic}: {len(records)} record(s) read, wanted {min_count} and the end, "
+                f"within {timeout}s"
+            )
             batch = await consumer.getmany(timeout_ms=200)
             for items in batch.values():
                 records.extend(items)
             positions = [await _position(consumer, tp) for tp in assigned]
             caught_up = all(pos >= end[tp] for pos, tp in zip(positions, assigned, strict=True))
-            if len(records) >= min_count and caught_up:
-                break
+            done = len(records) >= min_count and caught_up
             if caught_up:
                 end = await consumer.end_offsets(assigned)
     finally:

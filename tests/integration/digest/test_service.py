@@ -31,6 +31,7 @@ from shared.embedded_broker import EmbeddedBroker, free_port
 from shared.kafka import ensure_topics, key_for, make_producer
 from shared.settings import CommonSettings
 from shared.topics import Topic, topic_name
+from tests.factories import make_alert
 from tests.integration.digest.conftest import SLACK_TOKEN, slack_messages
 from tests.support.poll import wait_for
 
@@ -305,21 +306,4 @@ async def test_digest_on_demand_and_by_schedule_goes_out_once_per_day(
 
 
 def firing_alert_row() -> Alert:
-    return Alert(
-        fingerprint=fingerprint("stale_opp", "opportunity", "opp-9"),
-        rule="stale_opp",
-        subject_type="opportunity",
-        subject_id="opp-9",
-        rep_id="rep-1",
-        manager_id="mgr-1",
-        state="firing",
-        severity="warning",
-        valence="warning",
-        audience="manager_only",
-        title="Globex renewal has gone quiet",
-        why="No touch for 21 days and nothing booked.",
-        next_step="Ask Rita to call the champion this week.",
-        numbers={"days_since_touch": 21},
-        started_at=NOV_2_5AM_NY - timedelta(days=1),
-        updated_at=NOV_2_5AM_NY,
-    )
+    return make_alert("stale_opp", "opp-9", title="Globex renewal has gone quiet")

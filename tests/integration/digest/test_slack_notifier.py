@@ -12,36 +12,13 @@ from pydantic import SecretStr
 
 from deploy.local.slack_api import SlackApiServer, dm_channel_for, user_id_for
 from services.digest.notifiers import Outcome, Recipient, SlackNotifier
-from shared.alerting import AlertMessage, AlertState, fingerprint
+from shared.alerting import AlertState
 from shared.embedded_broker import free_port
 from tests.integration.digest.conftest import SLACK_TOKEN, inject_fault, slack_calls, slack_messages
+from tests.unit.services.digest.factories import alert
 
 MANAGER = Recipient("mgr-1", "Mia Manager", "mia@example.com")
 T0 = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
-
-
-def alert(state: AlertState = AlertState.FIRING) -> AlertMessage:
-    return AlertMessage(
-        fingerprint=fingerprint("stale_opp", "opportunity", "opp-1"),
-        rule="stale_opp",
-        subject_type="opportunity",
-        subject_id="opp-1",
-        subject_name="Globex renewal",
-        rep_id="rep-1",
-        rep_name="Rita Rep",
-        manager_id="mgr-1",
-        state=state,
-        severity="warning",
-        valence="warning",
-        audience="manager_only",
-        title="Globex renewal has gone quiet",
-        why="No touch for 21 days and nothing booked.",
-        next_step="Ask Rita to call the champion.",
-        numbers={"days_since_touch": 21},
-        started_at=T0,
-        updated_at=T0,
-        resolved_at=T0 if state is AlertState.RESOLVED else None,
-    )
 
 
 def notifier(base_url: str, token: str = SLACK_TOKEN) -> SlackNotifier:
