@@ -8,6 +8,7 @@ change updates alerts rather than duplicating them.
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -25,6 +26,7 @@ from shared.observability import NAMESPACE, latency_histogram
 from shared.settings import ClockMode
 from shared.state import change_from_json
 from shared.topics import Topic, topic_name
+from shared.watermark import LowWatermark
 
 log = get_logger(__name__)
 Batch = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
@@ -50,6 +52,7 @@ class AlertsRunner:
         self.engine = engine
         self.db = db
         self.clock = clock
+        self.watermarks = LowWatermark(idle_after=settings.alerts_partition_idle_seconds)
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
         self.alerts_topic = topic_name(Topic.ALERTS, settings.topic_prefix)
@@ -94,11 +97,17 @@ class AlertsRunner:
 
     def _evaluate(self, batch: Batch) -> list[AlertMessage]:
         messages: list[AlertMessage] = []
-        for records in batch.values():
+        arrived = time.monotonic()
+        for partition, records in batch.items():
             for record in records:
                 change = change_from_json(record.value)
                 CHANGES.inc()
-                self.clock.observe(change.watermark)
+                # Partitions drain unevenly: "now" is the slowest partition's progress, else a
+                # deal whose touches wait on a lagging partition looks untouched for days.
+                self.watermarks.observe(partition.partition, change.watermark, arrived=arrived)
+                low = self.watermarks.low(now=arrived)
+                if low is not None:
+                    self.clock.observe(low)
                 messages += self.engine.apply(change, self.clock.now())
         return messages
 

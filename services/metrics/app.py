@@ -8,6 +8,7 @@ rep.metrics, and hands snapshots to a writer that a timer flushes to the DB in b
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import faust
@@ -114,7 +115,8 @@ def create_app(settings: MetricsSettings, *, engine: Engine | None = None) -> fa
     @app.agent(source, concurrency=1)
     async def fold_events(stream: Any) -> None:
         async for key, raw in stream.items():
-            outcome, event = _process(core, raw)
+            partition = stream.current_event.message.partition
+            outcome, event = _process(core, raw, partition=partition, arrived=time.monotonic())
             if outcome.dead_letter_reason is not None:
                 await dead_letters.send(key=key, value=_dead_letter(raw, outcome, event))
                 continue
@@ -132,13 +134,15 @@ def create_app(settings: MetricsSettings, *, engine: Engine | None = None) -> fa
     return app
 
 
-def _process(core: MetricsCore, raw: bytes) -> tuple[Outcome, SalesEvent | None]:
+def _process(
+    core: MetricsCore, raw: bytes, *, partition: int, arrived: float
+) -> tuple[Outcome, SalesEvent | None]:
     try:
         event = SalesEvent.from_json(raw)
     except (ValidationError, ValueError) as exc:
         EVENTS.labels("invalid").inc()
         return Outcome(dead_letter_reason=f"not a valid SalesEvent: {exc.__class__.__name__}"), None
-    outcome = core.process(event)
+    outcome = core.process(event, partition=partition, arrived=arrived)
     if outcome.dead_letter_reason:
         EVENTS.labels("dead_lettered").inc()
     else:

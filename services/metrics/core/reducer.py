@@ -35,6 +35,7 @@ from shared.state import (
     RepProfile,
 )
 from shared.timezones import local_day
+from shared.watermark import LowWatermark
 
 Store = MutableMapping[str, Any]
 Change = RepChanged | OpportunityChanged | DayBucketChanged
@@ -64,7 +65,8 @@ class Outcome:
 
 
 class MetricsCore:
-    """The reducer. `watermark` is the latest event time seen (the replay clock's now)."""
+    """The reducer. `watermark` is the latest event time seen; changes are stamped with the
+    low watermark across input partitions (the replay clock's now, see shared/watermark.py)."""
 
     def __init__(
         self,
@@ -72,18 +74,27 @@ class MetricsCore:
         *,
         retention_days: int = 400,
         stage_order: tuple[str, ...] = DEFAULT_STAGE_ORDER,
+        idle_after_seconds: float = 30.0,
     ) -> None:
         self.stores = stores
         self.retention = timedelta(days=retention_days)
         self.stage_order = stage_order
         self.watermark: datetime | None = None
+        self.partitions = LowWatermark(idle_after=idle_after_seconds)
+        self._low: datetime | None = None
 
-    def process(self, event: SalesEvent) -> Outcome:
-        """Fold one event into state and return what changed."""
+    def process(self, event: SalesEvent, *, partition: int = 0, arrived: float = 0.0) -> Outcome:
+        """Fold one event into state and return what changed.
+
+        `partition` and `arrived` (the driver's monotonic time) feed the low watermark; a
+        single-partition caller can leave them out.
+        """
         if self.watermark is not None and event.occurred_at < self.watermark - self.retention:
             return Outcome(dead_letter_reason="older than the retention horizon")
         if self.watermark is None or event.occurred_at > self.watermark:
             self.watermark = event.occurred_at
+        self.partitions.observe(partition, event.occurred_at, arrived=arrived)
+        self._low = self.partitions.low(now=arrived)
         if event.type in REP_TYPES:
             return Outcome(changes=(self._apply_rep(event),))
         if counts_in_bucket(event) and self._already_counted(event):
@@ -184,5 +195,5 @@ class MetricsCore:
         return DayBucketChanged(rep_id=event.rep_id, watermark=self._now(), bucket=bucket)
 
     def _now(self) -> datetime:
-        assert self.watermark is not None
-        return self.watermark
+        assert self._low is not None
+        return self._low

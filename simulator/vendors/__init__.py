@@ -1,0 +1,1 @@
+"""Canonical events rendered as the CRMs would deliver them: one module per vendor."""

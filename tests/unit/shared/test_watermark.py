@@ -1,0 +1,55 @@
+"""The low watermark: the slowest active partition's progress, monotone, idle-tolerant."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.watermark import LowWatermark
+
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def test_nothing_observed_means_no_watermark() -> None:
+    assert LowWatermark().low(now=0) is None
+
+
+@pytest.mark.parametrize(
+    ("observations", "expected"),
+    [
+        ([(0, 5)], 5),  # one partition: its latest event time
+        ([(0, 5), (1, 2)], 2),  # two: the slower one
+        ([(0, 5), (1, 2), (1, 9)], 5),  # the slow one caught up past the other
+        ([(0, 5), (0, 3)], 5),  # an older event on a partition does not move it back
+    ],
+)
+def test_low_is_the_slowest_partitions_latest(
+    observations: list[tuple[int, float]], expected: float
+) -> None:
+    marks = LowWatermark()
+    for partition, hours in observations:
+        marks.observe(partition, at(hours), arrived=0)
+    assert marks.low(now=0) == at(expected)
+
+
+def test_it_never_goes_back_when_a_late_partition_appears() -> None:
+    marks = LowWatermark()
+    marks.observe(0, at(10), arrived=0)
+    assert marks.low(now=0) == at(10)
+    marks.observe(1, at(1), arrived=1)
+    assert marks.low(now=1) == at(10)
+
+
+def test_an_idle_partition_stops_holding_time_back() -> None:
+    marks = LowWatermark(idle_after=30)
+    marks.observe(0, at(1), arrived=0)
+    marks.observe(1, at(8), arrived=0)
+    assert marks.low(now=10) == at(1)
+    marks.observe(1, at(9), arrived=40)  # partition 0 silent for 40 s
+    assert marks.low(now=40) == at(9)
+    assert marks.high == at(9)
