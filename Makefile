@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run test test-unit test-integration test-e2e lint format bench clean
+.PHONY: help install run test test-unit test-integration test-e2e lint format bench eval clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -53,6 +53,9 @@ format: install ## apply ruff fixes and formatting
 
 bench: install ## benchmarks, as ratios against a baseline measured in the same run
 	@$(PY) -m benchmarks
+
+eval: install ## score the alert rules on the simulator's standard scenarios (~15 min)
+	@$(PY) -m simulator eval
 
 clean: ## remove the virtualenvs and local state (var/)
 	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache

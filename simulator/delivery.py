@@ -86,21 +86,17 @@ def perturb(items: Iterable[tuple[int, Item]], how: Perturbation) -> Iterator[tu
         yield from items
         return
     rng = random.Random(f"perturb:{how.seed}")  # noqa: S311 - simulation, not security
-    held: list[tuple[int, tuple[int, Item]]] = []  # (release after n more items, item)
+    held: list[tuple[int, tuple[int, Item]]] = []  # (items still to overtake it, item)
     for item in items:
+        due = [waiting for remaining, waiting in held if remaining <= 1]
+        held = [(remaining - 1, waiting) for remaining, waiting in held if remaining > 1]
         if rng.random() < how.out_of_order:
             held.append((rng.randint(1, 3), item))
         else:
             yield item
             if rng.random() < how.duplicates:
-                held.append((1, item))
-        still: list[tuple[int, tuple[int, Item]]] = []
-        for remaining, waiting in held:
-            if remaining <= 1:
-                yield waiting
-            else:
-                still.append((remaining - 1, waiting))
-        held = still
+                held.append((1, item))  # the CRM's retry lands after the next delivery
+        yield from due
     for _, waiting in held:
         yield waiting
 
@@ -109,12 +105,19 @@ class Pacer:
     """Holds each delivery until its wall time: history at `days_per_second` (0 = no wait),
     and anything later than the wall clock until the wall clock reaches it (live)."""
 
-    def __init__(self, *, days_per_second: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        days_per_second: float = 0.0,
+        wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.days_per_second = days_per_second
+        self._wall_clock, self._sleep = wall_clock, sleep
         self._origin: tuple[float, int] | None = None  # (wall start, first event time)
 
     def wait_for(self, at: int) -> None:
-        now = time.time()
+        now = self._wall_clock()
         if self._origin is None:
             self._origin = (now, at)
         due = 0.0
@@ -123,7 +126,7 @@ class Pacer:
             due = wall_start + (at - first) / (86_400 * self.days_per_second)
         due = max(due, at) if at > now else due
         if due > now:
-            time.sleep(due - now)
+            self._sleep(due - now)
 
 
 @dataclass

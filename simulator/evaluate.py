@@ -30,7 +30,6 @@ from simulator.scoring import ObservedAlert, RuleScore, render_table, score, to_
 from simulator.vendors.generic import CanonicalJsonFormatter
 
 SUITE = ("standard", "clean")
-SETTLE_POLLS = 3  # consecutive unchanged readings that mean the pipeline is idle
 
 
 @dataclass(frozen=True)
@@ -49,37 +48,55 @@ class ScenarioResult:
     scores: list[RuleScore]
 
 
-def counter_total(url: str, name: str, client: httpx.Client) -> float:
-    """Sum of every sample of one counter family on a Prometheus `/metrics` page."""
+def metric_total(url: str, name: str, client: httpx.Client) -> float:
+    """Sum of every sample of one metric family (counter or gauge) on a `/metrics` page."""
     text = client.get(url, timeout=10).text
     total = 0.0
     for family in text_string_to_metric_families(text):
         if family.name == name:
-            total += sum(s.value for s in family.samples if s.name == f"{name}_total")
+            total += sum(s.value for s in family.samples if s.name in (name, f"{name}_total"))
     return total
 
 
-def wait_until_idle(
-    stack: StackHandle, client: httpx.Client, *, timeout: float = 1800.0, poll: float = 1.0
-) -> float:
-    """Poll until metrics has processed all ingest produced and alerts stopped changing."""
-    started = time.monotonic()
-    readings: list[tuple[float, float, float]] = []
-    metrics_url = stack.urls["metrics"] + "/metrics"
-    while time.monotonic() - started < timeout:
-        produced = counter_total(
+def _progress(stack: StackHandle, client: httpx.Client) -> tuple[float, ...]:
+    """Where each stage is: produced, processed, changes consumed, the rules' event time."""
+    return (
+        metric_total(
             stack.urls["ingest"] + "/metrics", "salescoach_ingest_events_produced", client
-        )
-        processed = counter_total(metrics_url, "salescoach_metrics_events", client)
-        changes = counter_total(
-            stack.urls["alerts"] + "/metrics", "salescoach_alerts_metric_changes", client
-        )
-        readings.append((produced, processed, changes))
-        recent = readings[-SETTLE_POLLS:]
-        if processed >= produced and len(recent) == SETTLE_POLLS and len(set(recent)) == 1:
-            return time.monotonic() - started
+        ),
+        metric_total(stack.urls["metrics"] + "/metrics", "salescoach_metrics_events", client),
+        metric_total(stack.urls["alerts"] + "/metrics", "salescoach_alerts_metric_changes", client),
+        metric_total(
+            stack.urls["alerts"] + "/metrics",
+            "salescoach_alerts_watermark_timestamp_seconds",
+            client,
+        ),
+    )
+
+
+def wait_until_idle(
+    stack: StackHandle,
+    client: httpx.Client,
+    *,
+    timeout: float = 1800.0,
+    quiet_for: float = 15.0,
+    poll: float = 1.0,
+) -> float:
+    """Poll until metrics has processed everything ingest produced and nothing has moved for
+    `quiet_for` seconds: longer than the alerts' partition idle time, so the rules' clock has
+    reached the end of the replay."""
+    started = time.monotonic()
+    last: tuple[float, ...] = ()
+    unchanged_since = started
+    while time.monotonic() - started < timeout:
+        progress = _progress(stack, client)
+        now = time.monotonic()
+        if progress != last:
+            last, unchanged_since = progress, now
+        elif progress[1] >= progress[0] and now - unchanged_since >= quiet_for:
+            return now - started
         time.sleep(poll)
-    raise TimeoutError(f"the stack did not settle within {timeout:.0f}s: {readings[-1]}")
+    raise TimeoutError(f"the stack did not settle within {timeout:.0f}s: {last}")
 
 
 def run_scenario(config: ScenarioConfig, stack: StackHandle) -> ScenarioResult:

@@ -183,9 +183,14 @@ class Stack:
             self.demo = ManagedProcess(
                 "demo",
                 python_module(
-                    "deploy.local.demo",
+                    "simulator",
+                    "run",
+                    "--scenario",
+                    "demo",
                     "--ingest-url",
                     self.config.url("ingest"),
+                    "--labels-out",
+                    str(self.config.var_dir / "sim" / "labels.json"),
                     *self.config.demo_args,
                 ),
                 env={"INGEST_SECRET": self.config.credentials["INGEST_SECRET"]},

@@ -39,6 +39,11 @@ TRANSITIONS = Counter(
     namespace=NAMESPACE,
 )
 ACTIVE = Gauge("alerts_active", "Pending or firing alerts held in memory", namespace=NAMESPACE)
+WATERMARK = Gauge(
+    "alerts_watermark_timestamp_seconds",
+    "Event time the rules are evaluated at (replay clock: the low watermark)",
+    namespace=NAMESPACE,
+)
 EVALUATION = latency_histogram("alerts_batch", "Time to evaluate and persist one batch")
 
 
@@ -90,6 +95,7 @@ class AlertsRunner:
             batch = await self.consumer.getmany(timeout_ms=500, max_records=500)
             with EVALUATION.time():
                 messages = self._evaluate(batch)
+                self._advance_clock(time.monotonic())
                 messages += self._sweep_if_due()
                 await self._publish(messages)
             if batch:
@@ -105,11 +111,17 @@ class AlertsRunner:
                 # Partitions drain unevenly: "now" is the slowest partition's progress, else a
                 # deal whose touches wait on a lagging partition looks untouched for days.
                 self.watermarks.observe(partition.partition, change.watermark, arrived=arrived)
-                low = self.watermarks.low(now=arrived)
-                if low is not None:
-                    self.clock.observe(low)
+                self._advance_clock(arrived)
                 messages += self.engine.apply(change, self.clock.now())
         return messages
+
+    def _advance_clock(self, arrived: float) -> None:
+        """Move the replay clock to the low watermark; also between batches, so that once
+        the input goes quiet, idle partitions stop holding the end of a replay back."""
+        low = self.watermarks.low(now=arrived)
+        if low is not None:
+            self.clock.observe(low)
+            WATERMARK.set(self.clock.now().timestamp())
 
     def _sweep_if_due(self) -> list[AlertMessage]:
         now = self.clock.now()

@@ -18,4 +18,4 @@ class AlertsSettings(CommonSettings):
     # Replay clock: re-evaluate everything whenever event time has advanced this much.
     alerts_replay_sweep_hours: float = Field(default=6.0, gt=0)
     # A rep.metrics partition silent this long (wall seconds) stops holding event time back.
-    alerts_partition_idle_seconds: float = Field(default=30.0, gt=0)
+    alerts_partition_idle_seconds: float = Field(default=10.0, gt=0)

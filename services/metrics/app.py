@@ -37,6 +37,11 @@ WATERMARK = Gauge(
     "Latest event time seen (the replay clock)",
     namespace=NAMESPACE,
 )
+LOW_WATERMARK = Gauge(
+    "metrics_low_watermark_timestamp_seconds",
+    "Event time every input partition has reached (what changes are stamped with)",
+    namespace=NAMESPACE,
+)
 PENDING = Gauge(
     "metrics_snapshots_pending", "Snapshot rows waiting for the DB", namespace=NAMESPACE
 )
@@ -125,6 +130,8 @@ def create_app(settings: MetricsSettings, *, engine: Engine | None = None) -> fa
                 await changes.send(key=change.rep_id.encode(), value=change_to_json(change))
             if core.watermark is not None:
                 WATERMARK.set(core.watermark.timestamp())
+            if core.low_watermark is not None:
+                LOW_WATERMARK.set(core.low_watermark.timestamp())
 
     @app.timer(interval=settings.metrics_flush_interval_seconds)  # type: ignore[untyped-decorator]
     async def flush_snapshots() -> None:

@@ -74,7 +74,7 @@ class MetricsCore:
         *,
         retention_days: int = 400,
         stage_order: tuple[str, ...] = DEFAULT_STAGE_ORDER,
-        idle_after_seconds: float = 30.0,
+        idle_after_seconds: float = 10.0,
     ) -> None:
         self.stores = stores
         self.retention = timedelta(days=retention_days)
@@ -193,6 +193,11 @@ class MetricsCore:
         self.stores.buckets[key] = bucket.model_dump(mode="json")
         self.stores.counted[key] = [*self.stores.counted.get(key, ()), event.event_id]
         return DayBucketChanged(rep_id=event.rep_id, watermark=self._now(), bucket=bucket)
+
+    @property
+    def low_watermark(self) -> datetime | None:
+        """The event time every input partition has reached."""
+        return self._low
 
     def _now(self) -> datetime:
         assert self._low is not None

@@ -9,7 +9,8 @@ from typing import Any
 
 from simulator.org import Account, Org, Person, Segment, Team
 
-SAMPLES = Path("/work/shared/crm-samples")
+# Copies of ../shared/crm-samples (real vendor payloads; each .src.txt names its source).
+SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "crm_samples"
 _NS = uuid.UUID("0b7c1e4e-2f59-4a43-9d4e-6c1b1f6f0a11")
 T0 = datetime(2026, 3, 2, 14, 3, tzinfo=UTC)
 
