@@ -124,7 +124,8 @@ def _maybe_abandon(world: World, plan: RepPlan, deal: Deal, day: date, quality: 
     if not (injected or dropped) or deal.meeting_on is not None:
         return False
     deal.abandoned_on = deal.last_touch or day
-    deal.abandon_after = day + timedelta(days=deal.rng.randint(45, 80))  # when it is cleaned up
+    deal.abandon_after = None
+    deal.clean_up_on = day + timedelta(days=deal.rng.randint(45, 80))
     cause = "injected" if injected else "disengaging"
     world.labels.append(
         make_label(
@@ -156,7 +157,7 @@ def end_abandonment(world: World, deal: Deal, day: date) -> None:
 
 def _maybe_clean_up(world: World, deal: Deal, day: date) -> None:
     """Weeks later the owner finally closes the dead deal as lost."""
-    if deal.abandon_after is not None and day >= deal.abandon_after:
+    if deal.clean_up_on is not None and day >= deal.clean_up_on:
         end_abandonment(world, deal, day + timedelta(days=1))
         _close(world, deal, day, won=False, reason="No response")
 

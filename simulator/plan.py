@@ -66,7 +66,7 @@ class RepPlan:
     pto: tuple[date, date] | None = None  # inclusive
     heads_down: tuple[date, date] | None = None
     happy_ears: bool = False
-    win_bias: float = 1.0  # multiplies the last stage's conversion (goal behind / ahead)
+    win_bias: float = 1.0  # multiplies every stage's conversion (goal behind / ahead)
     quota: float = 0.0  # AE: bookings per quarter; SDR: meetings booked per month
     departed: bool = False
 

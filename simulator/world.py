@@ -38,8 +38,9 @@ class Deal:
     next_touch: date
     rng: random.Random
     status: str = "open"  # open | won | lost
-    abandon_after: date | None = None
+    abandon_after: date | None = None  # injected: the owner stops working it from this day
     abandoned_on: date | None = None  # the owner's last touch before they stopped
+    clean_up_on: date | None = None  # when the owner finally closes the abandoned deal lost
     last_touch: date | None = None
     meeting_on: date | None = None  # a booked meeting still to come
     meetings: int = 0

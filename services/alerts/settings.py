@@ -17,5 +17,5 @@ class AlertsSettings(CommonSettings):
     alerts_sweep_interval_seconds: float = Field(default=30.0, gt=0)
     # Replay clock: re-evaluate everything whenever event time has advanced this much.
     alerts_replay_sweep_hours: float = Field(default=6.0, gt=0)
-    # A rep.metrics partition silent this long (wall seconds) stops holding event time back.
+    # Once all rep.metrics partitions are silent this long (wall seconds), now = latest event time.
     alerts_partition_idle_seconds: float = Field(default=10.0, gt=0)

@@ -7,36 +7,24 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from shared.events import EventType
+from simulator.config import Pipeline
 from simulator.org import Org
 from simulator.vendors.base import DIRECTORY_TYPES, CanonicalEvent
 
-DEFAULT_STAGES = ("Discovery", "Qualification", "Proposal", "Negotiation")
-DEFAULT_PIPELINE = "default"
+DEFAULT_STAGES = Pipeline().stages
+DEFAULT_PIPELINE = Pipeline().name
 NO_SUBJECT = "(no subject)"
 DEFAULT_MEETING_MINUTES = 30  # a booking's length until the meeting is held
 # Meeting subjects start with these, then ": <account name>"; the kind is read back from them.
 MEETING_SUBJECTS = {"initial": "Intro meeting", "follow_up": "Follow-up meeting"}
-CRM_TYPES = frozenset(
-    {
-        "email.sent",
-        "email.replied",
-        "call.made",
-        "meeting.scheduled",
-        "meeting.held",
-        "opportunity.created",
-        "opportunity.stage_changed",
-        "opportunity.amount_changed",
-        "opportunity.close_date_changed",
-        "opportunity.owner_changed",
-        "opportunity.closed_won",
-        "opportunity.closed_lost",
-    }
-)
+# Everything but the directory (people, time off, goals), which an HR system sends, not a CRM.
+CRM_TYPES = frozenset(t.value for t in EventType) - DIRECTORY_TYPES
 
 
 def is_crm_event(event: CanonicalEvent) -> bool:
     """Whether a CRM records this event (directory events come from HR, not the CRM)."""
-    return event.get("type") in CRM_TYPES and event.get("type") not in DIRECTORY_TYPES
+    return event.get("type") in CRM_TYPES
 
 
 class SubjectMemory:

@@ -41,8 +41,10 @@ from typing import Any
 
 import orjson
 
+from shared.events import OPPORTUNITY_TYPES
 from simulator.org import Org
 from simulator.vendors.base import DIRECTORY_TYPES, CanonicalEvent, Delivery
+from simulator.vendors.canonical import DEFAULT_STAGES
 from simulator.vendors.hubspot_wire import (
     CALL_DISPOSITIONS,
     CONNECTED,
@@ -68,19 +70,9 @@ from simulator.vendors.hubspot_wire import (
 
 WEBHOOK_PATH = "/v1/webhooks/hubspot"
 MAX_EVENTS_PER_REQUEST = 99  # HubSpot: a request holds "under 100" notifications
-DEFAULT_STAGES = ("Discovery", "Qualification", "Proposal", "Negotiation")
 SCHEDULED_MEETING = timedelta(minutes=30)  # a booking carries no length; HubSpot's default
 _DEAL_PROPERTIES = ("dealname", "dealstage", "amount", "closedate", "hubspot_owner_id")
-_DEAL_CHANGES = frozenset(
-    {
-        "opportunity.stage_changed",
-        "opportunity.amount_changed",
-        "opportunity.close_date_changed",
-        "opportunity.owner_changed",
-        "opportunity.closed_won",
-        "opportunity.closed_lost",
-    }
-)
+_DEAL_CHANGES = frozenset(t.value for t in OPPORTUNITY_TYPES) - {"opportunity.created"}
 _Subscription = tuple[str, str | None, str | None]  # (subscriptionType, objectTypeId, property)
 # Subscriptions an app would set up, in creation order: their ids are consecutive.
 _SUBSCRIPTIONS: tuple[_Subscription, ...] = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import pydantic
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.events import EventType, SalesEvent, derive_event_id
+from shared.events import EVENT_ID_NAMESPACE, EventType, SalesEvent, derive_event_id
 
 
 def raw(**overrides: object) -> dict[str, object]:
@@ -93,3 +94,15 @@ def test_ids_are_stable_per_vendor_delivery_and_type(event_type: EventType, deli
     assert derive_event_id("hubspot", delivery, event_type.value) != derive_event_id(
         "pipedrive", delivery, event_type.value
     )
+
+
+@given(
+    vendor=st.text(max_size=20), delivery_id=st.text(max_size=60), event_type=st.text(max_size=30)
+)
+def test_derived_event_ids_are_exactly_uuid5(
+    vendor: str, delivery_id: str, event_type: str
+) -> None:
+    """The fast path computes the same id `uuid.uuid5` would, for any text."""
+    name = f"{vendor}\x1f{delivery_id}\x1f{event_type}"
+    expected = str(uuid.uuid5(EVENT_ID_NAMESPACE, name))
+    assert derive_event_id(vendor, delivery_id, event_type) == expected

@@ -45,11 +45,19 @@ def test_it_never_goes_back_when_a_late_partition_appears() -> None:
     assert marks.low(now=1) == at(10)
 
 
-def test_an_idle_partition_stops_holding_time_back() -> None:
+def test_a_partition_waiting_its_turn_still_holds_time_back() -> None:
+    """Under a backlog one partition can go unserved for a while; it is not idle."""
     marks = LowWatermark(idle_after=30)
     marks.observe(0, at(1), arrived=0)
     marks.observe(1, at(8), arrived=0)
-    assert marks.low(now=10) == at(1)
-    marks.observe(1, at(9), arrived=40)  # partition 0 silent for 40 s
-    assert marks.low(now=40) == at(9)
+    marks.observe(1, at(9), arrived=40)  # partition 0 silent for 40 s, partition 1 not
+    assert marks.low(now=40) == at(1)
+
+
+def test_once_the_whole_input_is_quiet_the_latest_event_time_is_now() -> None:
+    marks = LowWatermark(idle_after=30)
+    marks.observe(0, at(1), arrived=0)
+    marks.observe(1, at(9), arrived=5)
+    assert marks.low(now=20) == at(1)
+    assert marks.low(now=36) == at(9)
     assert marks.high == at(9)
