@@ -1,16 +1,20 @@
-"""Event-time progress across input partitions (a low watermark, as stream processors keep).
+"""Event-time progress across input partitions, as stream processors keep it.
 
-A consumer reads its partitions unevenly: one partition can be days of event time ahead of
-another while a backlog drains. Taking the *maximum* event time as "now" then makes every deal
-on the slow partition look untouched for days. The low watermark is the slowest partition's
-latest event time instead: everything on every partition up to it has been seen.
+A consumer reads its partitions unevenly: while a backlog drains, one partition can be weeks
+of event time ahead of another. Each partition is in event-time order, so its own latest event
+time (`mark`) is exactly how far its subjects are known. Two kinds of "now" follow:
+
+- per-subject questions ("is this deal stale?") are answered at the subject's partition mark.
+  The global maximum would judge deals whose touches still wait on a slow partition (false
+  alarms); the global minimum would judge deals on a fast partition with their future already
+  applied, such as the close of a deal that went quiet weeks before (missed alarms);
+- questions across subjects use the low watermark (`low`): the slowest partition's mark.
 
 Once the whole input has been quiet for `idle_after` seconds (the driver's monotonic clock),
-the end of the stream has been seen and the latest event time on any partition is "now".
+the end of the stream has been seen and `low` becomes the latest event time on any partition.
 A single quiet partition does not count as idle while others still deliver: under a backlog
-the upstream stage emits to its partitions in bursts, and dropping a partition that merely
-waits its turn would let "now" jump ahead of the deals it carries (measured: 847 false
-stale-deal alerts on the standard scenario with per-partition idleness of 10 s).
+the upstream stage serves its partitions in bursts, and dropping one that merely waits its
+turn would let "now" jump ahead of it.
 """
 
 from __future__ import annotations
@@ -43,6 +47,12 @@ class LowWatermark:
         if self._low is None or candidate > self._low:
             self._low = candidate
         return self._low
+
+    def mark(self, partition: int) -> datetime | None:
+        """The latest event time seen on one partition: everything keyed to it up to this
+        time has been seen (a partition is in event-time order), whatever the others do."""
+        mark = self._marks.get(partition)
+        return mark[0] if mark is not None else None
 
     @property
     def high(self) -> datetime | None:

@@ -4,7 +4,7 @@ runner feeds it changes from rep.metrics and persists/produces what it returns."
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from services.alerts.lifecycle import ACTIVE, advance, fingerprint_of, resolve
@@ -60,14 +60,19 @@ class AlertEngine:
             return [m for opp_id in affected for m in self.evaluate_opportunity(opp_id, now)]
         return []
 
-    def sweep(self, now: datetime) -> list[AlertMessage]:
-        """Re-evaluate every open opportunity (time passing alone makes deals stale)."""
-        candidates = [
-            o.opportunity_id
-            for o in self.opportunities.values()
-            if o.is_open or self._has_active(o)
+    def sweep(
+        self, now: datetime, *, now_for_rep: Callable[[str], datetime] | None = None
+    ) -> list[AlertMessage]:
+        """Re-evaluate every open opportunity (time passing alone makes deals stale), each at
+        `now_for_rep(owner)` when given (its own partition's progress under replay)."""
+        candidates = [o for o in self.opportunities.values() if o.is_open or self._has_active(o)]
+        return [
+            message
+            for o in candidates
+            for message in self.evaluate_opportunity(
+                o.opportunity_id, now_for_rep(o.rep_id) if now_for_rep else now
+            )
         ]
-        return [m for opp_id in candidates for m in self.evaluate_opportunity(opp_id, now)]
 
     def evaluate_opportunity(self, opportunity_id: str, now: datetime) -> list[AlertMessage]:
         opportunity = self.opportunities[opportunity_id]

@@ -58,6 +58,7 @@ class AlertsRunner:
         self.db = db
         self.clock = clock
         self.watermarks = LowWatermark(idle_after=settings.alerts_partition_idle_seconds)
+        self._rep_partition: dict[str, int] = {}
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
         self.alerts_topic = topic_name(Topic.ALERTS, settings.topic_prefix)
@@ -108,12 +109,22 @@ class AlertsRunner:
             for record in records:
                 change = change_from_json(record.value)
                 CHANGES.inc()
-                # Partitions drain unevenly: "now" is the slowest partition's progress, else a
-                # deal whose touches wait on a lagging partition looks untouched for days.
+                # Partitions drain unevenly; a change is judged at its own partition's progress
+                # (shared/watermark.py), the sweep's step follows the slowest partition.
                 self.watermarks.observe(partition.partition, change.watermark, arrived=arrived)
+                self._rep_partition[change.rep_id] = partition.partition
                 self._advance_clock(arrived)
-                messages += self.engine.apply(change, self.clock.now())
+                messages += self.engine.apply(change, self._now_for_rep(change.rep_id))
         return messages
+
+    def _now_for_rep(self, rep_id: str) -> datetime:
+        """Live: the wall clock. Replay: the progress of the rep's rep.metrics partition."""
+        partition = self._rep_partition.get(rep_id)
+        if self.settings.clock_mode is ClockMode.REPLAY and partition is not None:
+            mark = self.watermarks.mark(partition)
+            if mark is not None:
+                return mark
+        return self.clock.now()
 
     def _advance_clock(self, arrived: float) -> None:
         """Move the replay clock to the low watermark; also between batches, so that once
@@ -127,16 +138,19 @@ class AlertsRunner:
         now = self.clock.now()
         loop_time = asyncio.get_running_loop().time()
         if self.settings.clock_mode is ClockMode.REPLAY:
+            # Step on the fastest partition: each deal is judged at its own partition's
+            # progress, so a slow partition must not make the fast ones wait for a sweep.
             step = timedelta(hours=self.settings.alerts_replay_sweep_hours)
+            newest = self.watermarks.high or now
             last = self._last_sweep_event_time
-            if last is not None and now - last < step:
+            if last is not None and newest - last < step:
                 return []
-            self._last_sweep_event_time = now
+            self._last_sweep_event_time = newest
         else:
             if loop_time - self._last_sweep_wall < self.settings.alerts_sweep_interval_seconds:
                 return []
             self._last_sweep_wall = loop_time
-        return self.engine.sweep(now)
+        return self.engine.sweep(now, now_for_rep=self._now_for_rep)
 
     async def _publish(self, messages: list[AlertMessage]) -> None:
         if not messages:

@@ -65,8 +65,8 @@ class Outcome:
 
 
 class MetricsCore:
-    """The reducer. `watermark` is the latest event time seen; changes are stamped with the
-    low watermark across input partitions (the replay clock's now, see shared/watermark.py)."""
+    """The reducer. `watermark` is the latest event time seen; each change is stamped with the
+    progress of its event's input partition (the replay clock, see shared/watermark.py)."""
 
     def __init__(
         self,
@@ -82,6 +82,7 @@ class MetricsCore:
         self.watermark: datetime | None = None
         self.partitions = LowWatermark(idle_after=idle_after_seconds)
         self._low: datetime | None = None
+        self._stamp: datetime | None = None
 
     def process(self, event: SalesEvent, *, partition: int = 0, arrived: float = 0.0) -> Outcome:
         """Fold one event into state and return what changed.
@@ -95,6 +96,7 @@ class MetricsCore:
             self.watermark = event.occurred_at
         self.partitions.observe(partition, event.occurred_at, arrived=arrived)
         self._low = self.partitions.low(now=arrived)
+        self._stamp = self.partitions.mark(partition)
         if event.type in REP_TYPES:
             return Outcome(changes=(self._apply_rep(event),))
         if counts_in_bucket(event) and self._already_counted(event):
@@ -200,5 +202,6 @@ class MetricsCore:
         return self._low
 
     def _now(self) -> datetime:
-        assert self._low is not None
-        return self._low
+        """What changes are stamped with: the progress of the event's own partition."""
+        assert self._stamp is not None
+        return self._stamp

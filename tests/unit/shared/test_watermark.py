@@ -61,3 +61,11 @@ def test_once_the_whole_input_is_quiet_the_latest_event_time_is_now() -> None:
     assert marks.low(now=20) == at(1)
     assert marks.low(now=36) == at(9)
     assert marks.high == at(9)
+
+
+def test_each_partition_knows_its_own_progress() -> None:
+    marks = LowWatermark()
+    marks.observe(0, at(3), arrived=0)
+    marks.observe(1, at(7), arrived=0)
+    marks.observe(0, at(2), arrived=1)
+    assert (marks.mark(0), marks.mark(1), marks.mark(2)) == (at(3), at(7), None)

@@ -38,6 +38,17 @@ def test_time_passing_alone_makes_a_deal_stale_on_sweep() -> None:
     assert engine.sweep(NOW + timedelta(days=4, hours=1)) == []  # unchanged: nothing new
 
 
+def test_a_sweep_judges_each_deal_at_its_owners_partition_time() -> None:
+    """Under replay a deal on a slow partition is judged at that partition's progress."""
+    engine = AlertEngine(load_rules())
+    engine.apply(changed(idle_days=10), NOW)
+    behind = {"rep-1": NOW + timedelta(days=1)}
+    assert engine.sweep(NOW + timedelta(days=9), now_for_rep=behind.__getitem__) == []
+    behind["rep-1"] = NOW + timedelta(days=4)
+    fired = engine.sweep(NOW + timedelta(days=9), now_for_rep=behind.__getitem__)
+    assert [m.state for m in fired] == [AlertState.FIRING]
+
+
 def test_replayed_change_does_not_duplicate_the_alert() -> None:
     engine = AlertEngine(load_rules())
     first = engine.apply(changed(idle_days=20), NOW)
