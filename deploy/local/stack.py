@@ -261,7 +261,12 @@ def banner(config: StackConfig) -> str:
     lines = [
         "",
         "Salescoach is running"
-        + (" with the demo org (replayed event time, then live)." if config.demo else "."),
+        + (
+            " with the simulator's demo org: 12 reps in 2 teams, 6 weeks of history replayed"
+            " in about 15 s, then live."
+            if config.demo
+            else "."
+        ),
         f"  API docs        {url('api', '/docs')}",
         f"  Alerts (REST)   curl -H 'X-API-Key: {creds['API_KEY']}' {url('api', '/v1/alerts')}",
         f"  Slack messages  {url('slack', '/api/_messages')}",
@@ -270,6 +275,11 @@ def banner(config: StackConfig) -> str:
         "  Prometheus      /metrics on ports "
         + ", ".join(f"{name} {config.ports[name]}" for name in SERVICES),
         f"  Logs            {config.var_dir / 'log'}/",
+        *(
+            [f"  Ground truth    {config.var_dir / 'sim' / 'labels.json'}  (after the history)"]
+            if config.demo
+            else []
+        ),
         "",
         f"  Credentials (also in {config.var_dir / 'demo.env'}):",
         *(f"    {name}={value}" for name, value in creds.items()),

@@ -82,7 +82,8 @@ class MetricsCore:
         self.watermark: datetime | None = None
         self.partitions = LowWatermark(idle_after=idle_after_seconds)
         self._low: datetime | None = None
-        self._stamp: datetime | None = None
+        self._partition = 0
+        self._rep_partitions: dict[str, int] = {}  # where each rep's own events arrive
 
     def process(self, event: SalesEvent, *, partition: int = 0, arrived: float = 0.0) -> Outcome:
         """Fold one event into state and return what changed.
@@ -96,7 +97,8 @@ class MetricsCore:
             self.watermark = event.occurred_at
         self.partitions.observe(partition, event.occurred_at, arrived=arrived)
         self._low = self.partitions.low(now=arrived)
-        self._stamp = self.partitions.mark(partition)
+        self._partition = partition
+        self._rep_partitions[event.rep_id] = partition
         if event.type in REP_TYPES:
             return Outcome(changes=(self._apply_rep(event),))
         if counts_in_bucket(event) and self._already_counted(event):
@@ -115,7 +117,7 @@ class MetricsCore:
     def _apply_rep(self, event: SalesEvent) -> RepChanged:
         profile = apply_rep_event(self.rep(event.rep_id), event)
         self.stores.reps[event.rep_id] = profile.model_dump(mode="json")
-        return RepChanged(rep_id=event.rep_id, watermark=self._now(), profile=profile)
+        return RepChanged(rep_id=event.rep_id, watermark=self._now(event.rep_id), profile=profile)
 
     # -- opportunities -----------------------------------------------------------------
 
@@ -132,7 +134,9 @@ class MetricsCore:
             if after != before or opportunity_id not in self.stores.opportunities:
                 self._save_opportunity(after)
                 changes.append(
-                    OpportunityChanged(rep_id=after.rep_id, watermark=self._now(), state=after)
+                    OpportunityChanged(
+                        rep_id=after.rep_id, watermark=self._now(after.rep_id), state=after
+                    )
                 )
         return changes
 
@@ -143,7 +147,8 @@ class MetricsCore:
             return [event.opportunity_id] if relevant else []
         if event.account_id and event.type in TOUCH_TYPES:
             # Work logged on the account counts for each of its open opportunities.
-            return list(self.stores.account_opportunities.get(event.account_id, []))
+            linked = self.stores.account_opportunities.get(event.account_id, [])
+            return [o for o in linked if (state := self.opportunity(o)) and state.is_open]
         return []
 
     def _fold(self, state: OpportunityState, event: SalesEvent) -> OpportunityState:
@@ -194,14 +199,18 @@ class MetricsCore:
         bucket = add_to_bucket(bucket, event, stage_order=self.stage_order, opportunity=opportunity)
         self.stores.buckets[key] = bucket.model_dump(mode="json")
         self.stores.counted[key] = [*self.stores.counted.get(key, ()), event.event_id]
-        return DayBucketChanged(rep_id=event.rep_id, watermark=self._now(), bucket=bucket)
+        return DayBucketChanged(
+            rep_id=event.rep_id, watermark=self._now(event.rep_id), bucket=bucket
+        )
 
     @property
     def low_watermark(self) -> datetime | None:
         """The event time every input partition has reached."""
         return self._low
 
-    def _now(self) -> datetime:
-        """What changes are stamped with: the progress of the event's own partition."""
-        assert self._stamp is not None
-        return self._stamp
+    def _now(self, rep_id: str) -> datetime:
+        """What a change about `rep_id` is stamped with: the progress of the partition that
+        rep's own events arrive on (work on an account can change another rep's deal)."""
+        mark = self.partitions.mark(self._rep_partitions.get(rep_id, self._partition))
+        assert mark is not None
+        return mark

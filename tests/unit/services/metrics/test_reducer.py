@@ -212,3 +212,37 @@ def test_changes_carry_their_own_partitions_progress() -> None:
     later = make_event("email.sent", T0 + timedelta(days=2), rep_id="rep-slow")
     outcome = metrics.process(later, partition=0, arrived=1.0)
     assert {change.watermark for change in outcome.changes} == {T0 + timedelta(days=2)}
+
+
+def test_a_change_to_another_reps_deal_carries_that_reps_partition_time() -> None:
+    """An SDR's work on an account touches the AE's deal: the change is judged at the AE's
+    partition progress, not at the SDR's partition running ahead."""
+    metrics = core()
+    created = make_event(
+        "opportunity.created",
+        T0,
+        rep_id="rep-ae",
+        opportunity_id="o1",
+        account_id="a1",
+        payload={"name": "Deal", "stage": "Discovery", "amount": "1000.00"},
+    )
+    metrics.process(created, partition=0, arrived=0.0)
+    sdr_touch = make_event("email.sent", T0 + timedelta(days=12), rep_id="rep-sdr", account_id="a1")
+    outcome = metrics.process(sdr_touch, partition=1, arrived=0.1)
+    [deal_change] = [c for c in outcome.changes if isinstance(c, OpportunityChanged)]
+    assert deal_change.rep_id == "rep-ae" and deal_change.watermark == T0
+    assert deal_change.state.last_touch_at == T0 + timedelta(days=12)
+
+
+def test_work_on_an_account_leaves_its_closed_deals_alone() -> None:
+    metrics = core()
+    for event in opp_events()[:1]:
+        metrics.process(event)
+    lost = make_event("opportunity.closed_lost", T0 + timedelta(days=1), opportunity_id="o1")
+    metrics.process(lost)
+    outcome = metrics.process(
+        make_event(
+            "call.made", T0 + timedelta(days=2), account_id="a1", payload={"connected": False}
+        )
+    )
+    assert not [c for c in outcome.changes if isinstance(c, OpportunityChanged)]
