@@ -37,13 +37,20 @@ class LowWatermark:
         latest = event_time if mark is None or event_time > mark[0] else mark[0]
         self._marks[partition] = (latest, arrived)
 
+    def quiet(self, *, now: float) -> bool:
+        """Whether the whole input has been silent for `idle_after` seconds."""
+        return all(now - arrived > self.idle_after for _, arrived in self._marks.values())
+
+    def marks(self) -> dict[int, datetime]:
+        """Every partition's latest event time."""
+        return {partition: mark[0] for partition, mark in self._marks.items()}
+
     def low(self, *, now: float) -> datetime | None:
         """The low watermark at monotonic time `now` (None before any record)."""
         if not self._marks:
             return None
         times = [t for t, _ in self._marks.values()]
-        quiet = all(now - arrived > self.idle_after for _, arrived in self._marks.values())
-        candidate = max(times) if quiet else min(times)
+        candidate = max(times) if self.quiet(now=now) else min(times)
         if self._low is None or candidate > self._low:
             self._low = candidate
         return self._low

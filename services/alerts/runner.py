@@ -63,7 +63,7 @@ class AlertsRunner:
         self.producer: AIOKafkaProducer | None = None
         self.alerts_topic = topic_name(Topic.ALERTS, settings.topic_prefix)
         self.started = False
-        self._last_sweep_event_time: datetime | None = None
+        self._swept_marks: dict[int, datetime] = {}  # partition progress at the last sweep
         self._last_sweep_wall = 0.0
 
     async def start(self) -> None:
@@ -138,19 +138,27 @@ class AlertsRunner:
         now = self.clock.now()
         loop_time = asyncio.get_running_loop().time()
         if self.settings.clock_mode is ClockMode.REPLAY:
-            # Step on the fastest partition: each deal is judged at its own partition's
-            # progress, so a slow partition must not make the fast ones wait for a sweep.
-            step = timedelta(hours=self.settings.alerts_replay_sweep_hours)
-            newest = self.watermarks.high or now
-            last = self._last_sweep_event_time
-            if last is not None and newest - last < step:
+            if not self._replay_sweep_due(time.monotonic()):
                 return []
-            self._last_sweep_event_time = newest
         else:
             if loop_time - self._last_sweep_wall < self.settings.alerts_sweep_interval_seconds:
                 return []
             self._last_sweep_wall = loop_time
         return self.engine.sweep(now, now_for_rep=self._now_for_rep)
+
+    def _replay_sweep_due(self, arrived: float) -> bool:
+        """Sweep when any partition's event time moved a step since the last sweep (deals are
+        judged at their own partition's time, so every partition's progress matters), and
+        once more when the input goes quiet with progress not yet swept."""
+        marks = self.watermarks.marks()
+        step = timedelta(hours=self.settings.alerts_replay_sweep_hours)
+        swept = self._swept_marks
+        moved = any(swept.get(p) is None or t - swept[p] >= step for p, t in marks.items())
+        finished = marks != swept and self.watermarks.quiet(now=arrived)
+        if marks and (moved or finished):
+            self._swept_marks = marks
+            return True
+        return False
 
     async def _publish(self, messages: list[AlertMessage]) -> None:
         if not messages:

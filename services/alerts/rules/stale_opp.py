@@ -25,9 +25,12 @@ def evaluate(
     now: datetime,
 ) -> Evaluation | None:
     """The verdict on one opportunity at `now`; None when nothing is known to measure from."""
-    reference = opportunity.last_touch_at or opportunity.created_at
-    if reference is None:
+    # A deal cannot have been idle since before it existed: work logged on the account
+    # earlier (or arriving late from another partition) does not age a new deal.
+    known = [t for t in (opportunity.last_touch_at, opportunity.created_at) if t is not None]
+    if not known:
         return None
+    reference = max(known)
     threshold = config.threshold_days(
         stage=opportunity.stage,
         team=rep.team if rep else None,

@@ -147,8 +147,15 @@ class MetricsCore:
             return [event.opportunity_id] if relevant else []
         if event.account_id and event.type in TOUCH_TYPES:
             # Work logged on the account counts for each of its open opportunities.
+            # Work logged on the account before a deal existed is not work on that deal.
             linked = self.stores.account_opportunities.get(event.account_id, [])
-            return [o for o in linked if (state := self.opportunity(o)) and state.is_open]
+            return [
+                o
+                for o in linked
+                if (state := self.opportunity(o))
+                and state.is_open
+                and (state.created_at is None or state.created_at <= event.occurred_at)
+            ]
         return []
 
     def _fold(self, state: OpportunityState, event: SalesEvent) -> OpportunityState:

@@ -101,3 +101,13 @@ def test_team_override_beats_role_override_beats_stage_default() -> None:
 def test_shipped_defaults_load() -> None:
     rules = load_rules()
     assert rules.version == 1 and rules.stale_opp.default_days == 14
+
+
+def test_a_new_deal_is_not_aged_by_work_logged_before_it_existed() -> None:
+    """Account work from before the deal (or arriving late) must not make it look idle."""
+    young = opportunity(idle_days=40, created_at=NOW - timedelta(days=5))
+    verdict = stale_opp.evaluate(young, rep(), CONFIG, NOW)
+    assert verdict is not None and not verdict.holds
+    old_enough = opportunity(idle_days=40, created_at=NOW - timedelta(days=15))
+    verdict = stale_opp.evaluate(old_enough, rep(), CONFIG, NOW)
+    assert verdict is not None and verdict.holds and verdict.numbers["days_since_touch"] == 15

@@ -246,3 +246,15 @@ def test_work_on_an_account_leaves_its_closed_deals_alone() -> None:
         )
     )
     assert not [c for c in outcome.changes if isinstance(c, OpportunityChanged)]
+
+
+def test_account_work_from_before_a_deal_existed_does_not_touch_it() -> None:
+    """A late-arriving email from before the deal was opened is not work on the deal."""
+    metrics = core()
+    for event in opp_events()[:1]:
+        metrics.process(event)
+    early = make_event("email.sent", T0 - timedelta(days=20), account_id="a1")
+    outcome = metrics.process(early)
+    assert not [c for c in outcome.changes if isinstance(c, OpportunityChanged)]
+    state = metrics.opportunity("o1")
+    assert state is not None and state.last_touch_at is None
