@@ -80,11 +80,15 @@ class RepPlan:
 
 
 def _name(rng: random.Random, used: set[str]) -> str:
-    while True:
-        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+    """A name nobody in the org has yet (a middle initial once the plain pairs run low)."""
+    for attempt in range(1000):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        middle = f" {rng.choice('ABCDEFGHJKLMNPRSTW')}." if attempt >= 20 else ""
+        name = f"{first}{middle} {last}"
         if name not in used:
             used.add(name)
             return name
+    raise ValueError("ran out of distinct names; the org is too large for the name lists")
 
 
 def _email(name: str, index: int) -> str:

@@ -161,3 +161,12 @@ def test_owner_changes_only_hand_deals_to_existing_reps() -> None:
             departed[event["rep_id"]].append(event["occurred_at"])
         if event["type"] == "opportunity.owner_changed":
             assert event["payload"]["to_rep_id"] not in departed
+
+
+def test_a_large_org_gets_distinct_names() -> None:
+    """More people than first x last name pairs: the builder still finishes, names unique."""
+    from simulator.config import SCENARIOS
+
+    org = Simulation(SCENARIOS["enterprise"].with_(weeks=1)).org
+    names = [person.name for person in org.people]
+    assert len(org.reps) == 1000 and len(set(names)) == len(names)
