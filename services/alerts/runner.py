@@ -41,7 +41,7 @@ TRANSITIONS = Counter(
 ACTIVE = Gauge("alerts_active", "Pending or firing alerts held in memory", namespace=NAMESPACE)
 WATERMARK = Gauge(
     "alerts_watermark_timestamp_seconds",
-    "Event time the rules are evaluated at (replay clock: the low watermark)",
+    "Replay clock: event time every rep.metrics partition has reached (the low watermark)",
     namespace=NAMESPACE,
 )
 EVALUATION = latency_histogram("alerts_batch", "Time to evaluate and persist one batch")
@@ -109,8 +109,8 @@ class AlertsRunner:
             for record in records:
                 change = change_from_json(record.value)
                 CHANGES.inc()
-                # Partitions drain unevenly; a change is judged at its own partition's progress
-                # (shared/watermark.py), the sweep's step follows the slowest partition.
+                # Partitions drain unevenly: a change is judged at its own partition's progress
+                # (shared/watermark.py), not at whatever another partition has reached.
                 self.watermarks.observe(partition.partition, change.watermark, arrived=arrived)
                 self._rep_partition[change.rep_id] = partition.partition
                 self._advance_clock(arrived)

@@ -39,7 +39,7 @@ WATERMARK = Gauge(
 )
 LOW_WATERMARK = Gauge(
     "metrics_low_watermark_timestamp_seconds",
-    "Event time every input partition has reached (what changes are stamped with)",
+    "Event time every input partition has reached (the slowest partition's progress)",
     namespace=NAMESPACE,
 )
 PENDING = Gauge(

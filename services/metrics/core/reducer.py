@@ -65,8 +65,9 @@ class Outcome:
 
 
 class MetricsCore:
-    """The reducer. `watermark` is the latest event time seen; each change is stamped with the
-    progress of its event's input partition (the replay clock, see shared/watermark.py)."""
+    """The reducer. `watermark` is the latest event time seen; a change about a rep is stamped
+    with the progress of the input partition that rep's events arrive on (the replay clock,
+    see shared/watermark.py)."""
 
     def __init__(
         self,
@@ -88,8 +89,8 @@ class MetricsCore:
     def process(self, event: SalesEvent, *, partition: int = 0, arrived: float = 0.0) -> Outcome:
         """Fold one event into state and return what changed.
 
-        `partition` and `arrived` (the driver's monotonic time) feed the low watermark; a
-        single-partition caller can leave them out.
+        `partition` and `arrived` (the driver's monotonic time) feed the partition marks the
+        changes are stamped with; a single-partition caller can leave them out.
         """
         if self.watermark is not None and event.occurred_at < self.watermark - self.retention:
             return Outcome(dead_letter_reason="older than the retention horizon")
