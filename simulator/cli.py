@@ -6,11 +6,12 @@ import argparse
 import os
 import sys
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 
+from shared.clock import WallClock
 from simulator.config import SCENARIOS, ScenarioConfig
 from simulator.delivery import (
     DeliveryRefused,
@@ -117,7 +118,7 @@ def _send(args: argparse.Namespace) -> int:
     config = scenario_from(args)
     if args.command == "run":
         # History that ends today: start on the Monday `weeks` weeks back.
-        today = datetime.now(UTC).date()
+        today = WallClock().now().date()
         config = config.with_(start=today - timedelta(days=today.weekday(), weeks=config.weeks))
     simulation = Simulation(config)
     stream: Iterable[tuple[int, bytes]]
@@ -153,9 +154,9 @@ def _run_live(
     labels_out: Path | None,
 ) -> int:
     """Send as the clock allows; once event time passes the wall clock, say so (and label)."""
-    live = False
+    live, wall = False, WallClock()
     for at, (delivery, formatter) in items:
-        if not live and at > datetime.now(UTC).timestamp():
+        if not live and at > wall.now().timestamp():
             live = True
             if labels_out is not None:
                 labels_out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import httpx
 import orjson
 
+from shared.clock import Clock, WallClock
 from simulator.vendors.base import Delivery, VendorFormatter
 from simulator.vendors.generic import CanonicalJsonFormatter, batch_delivery
 
@@ -146,8 +147,10 @@ class Sender:
         client: httpx.Client,
         vendor_api_url: str | None = None,
         max_attempts: int = 12,
+        clock: Clock | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.clock = clock or WallClock()  # signatures carry the real time of sending
         self.vendor_api_url = vendor_api_url.rstrip("/") if vendor_api_url else None
         self.client = client
         self.max_attempts = max_attempts
@@ -159,7 +162,7 @@ class Sender:
         url = self.base_url + delivery.path
         for attempt in range(self.max_attempts):
             headers = {"Content-Type": delivery.content_type}
-            headers |= formatter.sign(delivery, url=url, now=datetime.now(UTC))
+            headers |= formatter.sign(delivery, url=url, now=self.clock.now())
             try:
                 response = self.client.post(url, content=delivery.body, headers=headers)
             except httpx.TransportError:
