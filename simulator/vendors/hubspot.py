@@ -42,6 +42,7 @@ from typing import Any
 import orjson
 
 from shared.events import OPPORTUNITY_TYPES
+from shared.hubspot_signature import signature_v1, signature_v3
 from simulator.org import Org
 from simulator.vendors.base import DIRECTORY_TYPES, CanonicalEvent, Delivery
 from simulator.vendors.canonical import DEFAULT_STAGES
@@ -64,8 +65,6 @@ from simulator.vendors.hubspot_wire import (
     midnight,
     moment,
     number_text,
-    signature_v1,
-    signature_v3,
 )
 
 WEBHOOK_PATH = "/v1/webhooks/hubspot"

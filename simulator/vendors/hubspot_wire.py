@@ -1,4 +1,5 @@
-"""HubSpot's vocabulary and encodings: signatures, stage ids, call outcomes, ids, values.
+"""HubSpot's vocabulary and encodings: stage ids, call outcomes, ids, values (signatures live in
+shared/hubspot_signature.py, where ingest verifies them too).
 
 Pure functions and constants shared by the HubSpot formatter and its tests; the values are
 HubSpot's own (default pipeline stage ids, default call-outcome GUIDs, objectTypeIds).
@@ -6,10 +7,7 @@ HubSpot's own (default pipeline stage ids, default call-outcome GUIDs, objectTyp
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import re
 import uuid
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -59,40 +57,7 @@ ID_SPACES = {
     "deals": (21_000_000_000, 1_000),
     "engagements": (61_000_000_000, 100),  # emails, calls and meetings share one sequence
 }
-_URI_ESCAPES = {
-    "%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$",
-    "%27": "'", "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";",
-}  # fmt: skip
-_URI_ESCAPE = re.compile("|".join(_URI_ESCAPES), re.IGNORECASE)
 _STAGE_NAMESPACE = uuid.UUID("0b8e3f62-3c1d-4d5e-9a7b-6f2c1e0d9a41")
-
-
-def decode_signed_uri(uri: str) -> str:
-    """The URI as HubSpot signs it: only the listed %-escapes decoded, in one pass."""
-    return _URI_ESCAPE.sub(lambda match: _URI_ESCAPES[match.group(0).upper()], uri)
-
-
-def signature_v3(
-    secret: str, method: str, uri: str, body: bytes | str, timestamp_ms: int | str
-) -> str:
-    """X-HubSpot-Signature-v3: base64(HMAC-SHA256(secret, METHOD + URI + body + timestamp))."""
-    message = method.encode() + decode_signed_uri(uri).encode() + _utf8(body)
-    digest = hmac.new(secret.encode(), message + str(timestamp_ms).encode(), hashlib.sha256)
-    return base64.b64encode(digest.digest()).decode()
-
-
-def signature_v1(secret: str, body: bytes | str) -> str:
-    """X-HubSpot-Signature, version v1: hex(SHA-256(secret + body))."""
-    return hashlib.sha256(secret.encode() + _utf8(body)).hexdigest()
-
-
-def signature_v2(secret: str, method: str, uri: str, body: bytes | str) -> str:
-    """X-HubSpot-Signature, version v2: hex(SHA-256(secret + METHOD + URI + body))."""
-    return hashlib.sha256((secret + method + uri).encode() + _utf8(body)).hexdigest()
-
-
-def _utf8(text: bytes | str) -> bytes:
-    return text if isinstance(text, bytes) else text.encode()
 
 
 def digest_int(text: str) -> int:

@@ -9,16 +9,13 @@ from typing import Any
 import orjson
 import pytest
 
+from shared.hubspot_signature import decode_signed_uri, signature_v1, signature_v2, signature_v3
 from simulator.vendors.base import Delivery
 from simulator.vendors.hubspot import MAX_EVENTS_PER_REQUEST, WEBHOOK_PATH, HubSpotFormatter
 from simulator.vendors.hubspot_wire import (
     CONNECTED,
     NO_ANSWER,
-    decode_signed_uri,
     moment,
-    signature_v1,
-    signature_v2,
-    signature_v3,
 )
 from tests.unit.simulator.vendor_fixtures import (
     SAMPLES,
