@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from services.ingest.mapping import MappingSource
 from services.ingest.producer import EventSink
 from services.ingest.settings import IngestSettings
 from shared.clock import Clock
@@ -19,6 +20,7 @@ class IngestContext:
     settings: IngestSettings
     sink: EventSink
     clock: Clock
+    mapping: MappingSource
 
 
 def get_context(request: Request) -> IngestContext:

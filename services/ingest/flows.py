@@ -17,8 +17,7 @@ from services.ingest.metrics import record_produced
 from services.ingest.models import Accepted, Outcome
 from services.ingest.producer import EventSink, SinkUnavailable
 from services.ingest.settings import IngestSettings
-
-RETRY_AFTER_SECONDS = 5
+from services.ingest.webhooks import RETRY_AFTER_SECONDS
 
 
 def limits_for(settings: IngestSettings) -> Limits:
@@ -52,5 +51,5 @@ async def ingest(
             f"events were not stored, retry later: {exc}",
             {"Retry-After": str(RETRY_AFTER_SECONDS)},
         ) from exc
-    record_produced(unique)
+    record_produced("canonical", unique)
     return Accepted(accepted=len(events), event_ids=[event.event_id for event in events])

@@ -1,4 +1,8 @@
-"""Prometheus metrics of ingest and the one function that records a handled request."""
+"""Prometheus metrics of ingest and the functions that record a handled request.
+
+Every label set is bounded: `vendor` is one of the routes' vendors, `outcome` one of
+`Outcome`, `reason` one of `ParkReason` / `IgnoreReason`, `type` one of `EventType`.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections.abc import Iterable
 
 from prometheus_client import Counter
 
+from services.ingest.adapters.base import Ignored, IgnoreReason, Parked, ParkReason
 from services.ingest.models import Outcome
 from shared.events import EventType, SalesEvent
 from shared.logging import get_logger
@@ -15,51 +20,109 @@ log = get_logger(__name__)
 
 REQUESTS = Counter(
     "ingest_requests",
-    "Requests to ingest by route and outcome.",
-    ("route", "outcome"),
+    "Requests to ingest by vendor (route) and outcome.",
+    ("vendor", "outcome"),
     namespace=NAMESPACE,
 )
 EVENTS_PRODUCED = Counter(
     "ingest_events_produced",
-    "Events acknowledged by the broker, by event type.",
-    ("type",),
+    "Events acknowledged by the broker, by vendor and event type.",
+    ("vendor", "type"),
+    namespace=NAMESPACE,
+)
+DEAD_LETTERS = Counter(
+    "ingest_dead_letters",
+    "Authenticated items parked on the dead-letter topic, by vendor and reason.",
+    ("vendor", "reason"),
+    namespace=NAMESPACE,
+)
+IGNORED = Counter(
+    "ingest_items_ignored",
+    "Items understood and deliberately dropped (untracked objects, stale snapshots).",
+    ("vendor", "reason"),
     namespace=NAMESPACE,
 )
 REQUEST_LATENCY = latency_histogram(
-    "ingest_request_duration", "Time to answer an ingest request, by route.", ("route",)
+    "ingest_request_duration", "Time to answer an ingest request, by vendor.", ("vendor",)
 )
+HYDRATION_CALLS = Counter(
+    "ingest_hydration_calls",
+    "Calls to a vendor API to load records a webhook only names, by vendor and outcome "
+    "(ok, not_found, throttled, error).",
+    ("vendor", "outcome"),
+    namespace=NAMESPACE,
+)
+HYDRATION_FAILURES = Counter(
+    "ingest_hydration_failures",
+    "Hydrations given up after every retry (the request was answered 503).",
+    ("vendor",),
+    namespace=NAMESPACE,
+)
+HYDRATION_LATENCY = latency_histogram(
+    "ingest_hydration_duration", "Time of one vendor API call, by vendor.", ("vendor",)
+)
+HYDRATION_OUTCOMES = ("ok", "not_found", "throttled", "error")
 
 
-def declare_routes(*routes: str) -> None:
-    """Export every (route, outcome) series at zero, so rates exist before the first hit."""
-    for route in routes:
-        REQUEST_LATENCY.labels(route=route)
+def declare_vendors(*vendors: str) -> None:
+    """Export every bounded series at zero, so rates exist before the first hit."""
+    for vendor in vendors:
+        REQUEST_LATENCY.labels(vendor=vendor)
         for outcome in Outcome:
-            REQUESTS.labels(route=route, outcome=outcome.value)
+            REQUESTS.labels(vendor=vendor, outcome=outcome.value)
+        for event_type in EventType:
+            EVENTS_PRODUCED.labels(vendor=vendor, type=event_type.value)
+        for reason in ParkReason:
+            DEAD_LETTERS.labels(vendor=vendor, reason=reason.value)
+        for ignore in IgnoreReason:
+            IGNORED.labels(vendor=vendor, reason=ignore.value)
+
+
+def declare_hydration(vendor: str) -> None:
+    """Export the hydration series of a vendor whose webhooks are hydrated."""
+    HYDRATION_LATENCY.labels(vendor=vendor)
+    HYDRATION_FAILURES.labels(vendor=vendor)
+    for outcome in HYDRATION_OUTCOMES:
+        HYDRATION_CALLS.labels(vendor=vendor, outcome=outcome)
 
 
 def record_request(
-    route: str, outcome: Outcome, *, status: int, count: int, seconds: float, reason: str = ""
+    vendor: str,
+    outcome: Outcome,
+    *,
+    status: int,
+    count: int,
+    seconds: float,
+    reason: str = "",
+    parked: int = 0,
+    ignored: int = 0,
 ) -> None:
     """Count, time and log one answered request (never its headers or body)."""
-    REQUESTS.labels(route=route, outcome=outcome.value).inc()
-    REQUEST_LATENCY.labels(route=route).observe(seconds)
+    REQUESTS.labels(vendor=vendor, outcome=outcome.value).inc()
+    REQUEST_LATENCY.labels(vendor=vendor).observe(seconds)
     log.info(
         "ingest request",
-        route=route,
+        vendor=vendor,
         outcome=outcome.value,
         status=status,
         count=count,
+        parked=parked or None,
+        ignored=ignored or None,
         duration_ms=round(seconds * 1000, 1),
         reason=reason or None,
     )
 
 
-def record_produced(events: Iterable[SalesEvent]) -> None:
+def record_produced(vendor: str, events: Iterable[SalesEvent]) -> None:
     """Count events the broker acknowledged."""
     for event in events:
-        EVENTS_PRODUCED.labels(type=event.type.value).inc()
+        EVENTS_PRODUCED.labels(vendor=vendor, type=event.type.value).inc()
 
 
-for _type in EventType:
-    EVENTS_PRODUCED.labels(type=_type.value)
+def record_dispositions(vendor: str, parked: Iterable[Parked], ignored: Iterable[Ignored]) -> None:
+    """Count parked and ignored items once the dead letters are acknowledged."""
+    for letter in parked:
+        DEAD_LETTERS.labels(vendor=vendor, reason=letter.reason.value).inc()
+        log.warning("item parked", vendor=vendor, reason=letter.reason.value, detail=letter.detail)
+    for item in ignored:
+        IGNORED.labels(vendor=vendor, reason=item.reason.value).inc()

@@ -14,6 +14,7 @@ from typing import Protocol
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from services.ingest.deadletter import DeadLetter
 from shared.clock import monotonic
 from shared.events import SalesEvent
 from shared.kafka import key_for, make_producer
@@ -55,9 +56,13 @@ class EventSink(Protocol):
         """
         ...
 
+    async def park(self, letters: Sequence[DeadLetter]) -> None:
+        """Like `send`, for dead letters: returns once every one is acknowledged."""
+        ...
+
 
 class KafkaEventSink:
-    """Produces each event's JSON to the sales-events topic, keyed by rep id (acks=all)."""
+    """Produces events to sales.events keyed by rep id, dead letters to the DLQ (acks=all)."""
 
     def __init__(
         self,
@@ -68,6 +73,7 @@ class KafkaEventSink:
     ) -> None:
         self._settings = settings
         self._topic = topic_name(Topic.SALES_EVENTS, settings.topic_prefix)
+        self._dlq_topic = topic_name(Topic.SALES_EVENTS_DLQ, settings.topic_prefix)
         self._timeout = timeout_seconds
         self._backoff = reconnect_backoff_seconds
         self._producer: AIOKafkaProducer | None = None
@@ -102,13 +108,21 @@ class KafkaEventSink:
         return True
 
     async def send(self, events: Sequence[SalesEvent]) -> None:
+        await self._produce(
+            [(self._topic, key_for(event.rep_id), event.to_json()) for event in events]
+        )
+
+    async def park(self, letters: Sequence[DeadLetter]) -> None:
+        records = [(self._dlq_topic, letter.key(), letter.to_json()) for letter in letters]
+        await self._produce(records)
+
+    async def _produce(self, records: Sequence[tuple[str, bytes, bytes]]) -> None:
+        if not records:
+            return
         producer = await self._connected(self._timeout)
         try:
             async with asyncio.timeout(self._timeout):
-                acks = [
-                    await producer.send(self._topic, event.to_json(), key=key_for(event.rep_id))
-                    for event in events
-                ]
+                acks = [await producer.send(topic, value, key=key) for topic, key, value in records]
                 results = await asyncio.gather(*acks, return_exceptions=True)
         except _BROKER_ERRORS as exc:
             # Records already queued may still land later; the sender retries after the 503
@@ -116,7 +130,7 @@ class KafkaEventSink:
             raise SinkUnavailable(f"broker did not acknowledge: {type(exc).__name__}") from exc
         failures = [result for result in results if isinstance(result, BaseException)]
         if failures:
-            reason = f"broker refused {len(failures)} of {len(events)} events"
+            reason = f"broker refused {len(failures)} of {len(records)} records"
             raise SinkUnavailable(reason) from failures[0]
 
     async def _connected(self, timeout: float) -> AIOKafkaProducer:
@@ -150,6 +164,7 @@ class InMemoryEventSink:
 
     def __init__(self, *, unavailable: bool = False) -> None:
         self.events: list[SalesEvent] = []
+        self.dead_letters: list[DeadLetter] = []
         self.unavailable = unavailable
         self.started = False
 
@@ -166,3 +181,8 @@ class InMemoryEventSink:
         if self.unavailable:
             raise SinkUnavailable("in-memory sink is marked unavailable")
         self.events.extend(events)
+
+    async def park(self, letters: Sequence[DeadLetter]) -> None:
+        if self.unavailable:
+            raise SinkUnavailable("in-memory sink is marked unavailable")
+        self.dead_letters.extend(letters)

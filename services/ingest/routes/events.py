@@ -17,6 +17,7 @@ from services.ingest.openapi import REQUEST_DOCS
 from shared.clock import monotonic
 
 ROUTE = "/v1/events"
+VENDOR = "canonical"  # the metrics' vendor label of this route
 
 router = APIRouter(tags=["events"])
 
@@ -57,7 +58,7 @@ async def post_events(
         )
     except Refused as refusal:
         record_request(
-            ROUTE,
+            VENDOR,
             refusal.outcome,
             status=refusal.status,
             count=0,
@@ -67,7 +68,7 @@ async def post_events(
         content = refusal.body.model_dump(mode="json")
         return JSONResponse(content, refusal.status, headers=refusal.headers)
     record_request(
-        ROUTE, Outcome.ACCEPTED, status=202, count=accepted.accepted, seconds=monotonic() - started
+        VENDOR, Outcome.ACCEPTED, status=202, count=accepted.accepted, seconds=monotonic() - started
     )
     return accepted
 

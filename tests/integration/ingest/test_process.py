@@ -91,7 +91,7 @@ async def test_the_process_serves_signed_events_onto_the_topic(
     assert response.status_code == 202, response.text
     [record] = await read_all(process_settings)
     assert record.key == b"rep-p"
-    assert 'salescoach_ingest_requests_total{outcome="accepted",route="/v1/events"} 1.0' in metrics
+    assert 'salescoach_ingest_requests_total{outcome="accepted",vendor="canonical"} 1.0' in metrics
     lines = [json.loads(line) for line in ingest_process.read_text().splitlines() if "{" in line]
     assert any(line.get("event") == "ingest request" for line in lines)
     assert PROCESS_SECRET not in ingest_process.read_text()

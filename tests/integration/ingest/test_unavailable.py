@@ -39,7 +39,7 @@ def _signed_event(delivery_id: str) -> tuple[bytes, dict[str, str]]:
 
 
 def _unavailable_count() -> float:
-    labels = {"route": URL, "outcome": "unavailable"}
+    labels = {"vendor": "canonical", "outcome": "unavailable"}
     return REGISTRY.get_sample_value("salescoach_ingest_requests_total", labels) or 0.0
 
 

@@ -13,12 +13,12 @@ ROUTE = "/v1/events"
 
 
 def _requests(outcome: str) -> float:
-    labels = {"route": ROUTE, "outcome": outcome}
+    labels = {"vendor": "canonical", "outcome": outcome}
     return REGISTRY.get_sample_value("salescoach_ingest_requests_total", labels) or 0.0
 
 
 def _produced(event_type: str) -> float:
-    labels = {"type": event_type}
+    labels = {"vendor": "canonical", "type": event_type}
     return REGISTRY.get_sample_value("salescoach_ingest_events_produced_total", labels) or 0.0
 
 
@@ -62,9 +62,9 @@ async def test_metrics_endpoint_exports_every_outcome_and_the_latency_histogram(
         "unsupported_media_type",
         "unavailable",
     ):
-        assert f'salescoach_ingest_requests_total{{outcome="{outcome}",route="{ROUTE}"}}' in text
+        assert f'salescoach_ingest_requests_total{{outcome="{outcome}",vendor="canonical"}}' in text
     assert "salescoach_ingest_request_duration_seconds_bucket" in text
-    assert 'salescoach_ingest_events_produced_total{type="pto.set"}' in text
+    assert 'salescoach_ingest_events_produced_total{type="pto.set",vendor="canonical"}' in text
 
 
 async def test_each_request_is_logged_with_its_outcome_and_never_the_secret(

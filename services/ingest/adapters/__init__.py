@@ -1,0 +1,1 @@
+"""One adapter per CRM webhook format: authenticate, parse, map to canonical events."""
