@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from services.ingest.adapters import hubspot, pipedrive, salesforce_cdc, salesforce_outbound
 from services.ingest.adapters.base import Adapter
 from services.ingest.settings import IngestSettings
 
 
 def build_adapters(settings: IngestSettings) -> list[Adapter]:
     """One adapter per vendor route, in route order."""
-    del settings  # each vendor's adapter is added here as it lands
-    adapters: list[Adapter] = []
-    return adapters
+    built = (
+        module.build(settings)
+        for module in (salesforce_outbound, salesforce_cdc, hubspot, pipedrive)
+    )
+    return [adapter for adapter in built if adapter is not None]
