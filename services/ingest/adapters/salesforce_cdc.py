@@ -1,4 +1,4 @@
-"""The salesforce-cdc webhook adapter (not written yet: no route is served until build returns one)."""
+"""The salesforce-cdc webhook adapter (not written yet: no route until build returns one)."""
 
 from __future__ import annotations
 
