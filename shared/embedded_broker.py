@@ -40,9 +40,17 @@ def port_open(port: int, host: str = HOST) -> bool:
 class EmbeddedBroker:
     """A Tansu broker process bound to 127.0.0.1:port with memory storage."""
 
-    def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        log_path: Path | None = None,
+        *,
+        advertised_port: int | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.log_path = log_path
+        # Clients reconnect to the advertised address; a test proxy in front sets its own.
+        self.advertised_port = advertised_port or self.port
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -60,7 +68,7 @@ class EmbeddedBroker:
             "--listener-url",
             url,
             "--advertised-listener-url",
-            url,
+            f"tcp://{HOST}:{self.advertised_port}",
             "--storage-engine",
             "memory://tansu/",
         ]
