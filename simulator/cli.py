@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
+import orjson
 
 from shared.clock import WallClock
 from simulator.config import SCENARIOS, ScenarioConfig
@@ -81,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", type=Path, help="also write the scores here")
     evaluate.add_argument("--reps", type=int)
     evaluate.add_argument("--weeks", type=int)
+    mapping = commands.add_parser(
+        "mapping", help="write the ingest mapping file (users, stages) of a scenario's org"
+    )
+    _scenario_args(mapping)
+    mapping.set_defaults(scenario="demo")
+    mapping.add_argument("--out", type=Path, required=True, help="the JSON file to write")
     commands.add_parser("scenarios", help="list the named scenarios")
     return parser
 
@@ -92,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             return _generate(args)
         if args.command in ("replay", "run"):
             return _send(args)
+        if args.command == "mapping":
+            return _mapping(args)
         if args.command == "eval":
             from simulator.evaluate import main as evaluate
 
@@ -111,6 +120,18 @@ def _generate(args: argparse.Namespace) -> int:
         f"{config.name}: {report.events:,} events and {report.labels} labels in "
         f"{report.seconds:.1f} s ({report.events_per_second:,.0f} events/s) -> {args.out}"
     )
+    return 0
+
+
+def _mapping(args: argparse.Namespace) -> int:
+    from simulator.ingest_mapping import ingest_mapping
+
+    config = scenario_from(args)
+    document = ingest_mapping(Simulation(config).org, os.environ)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+    users = {section: len(body.get("users", {})) for section, body in document.items()}
+    print(f"{config.name}: mapping for {users} users -> {args.out}")
     return 0
 
 

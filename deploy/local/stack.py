@@ -15,6 +15,7 @@ import secrets
 import signal
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -36,10 +37,22 @@ DEFAULT_PORTS = {
     "alerts": 8003,
     "digest": 8004,
     "slack": 8090,
+    "hubspot_api": 8092,
     "smtp": 8025,
 }
 SERVICES = ("metrics", "alerts", "digest", "api", "ingest")
-SECRET_NAMES = ("API_KEY", "INGEST_SECRET", "SLACK_BOT_TOKEN")
+SECRET_NAMES = (
+    "API_KEY",
+    "INGEST_SECRET",
+    "SLACK_BOT_TOKEN",
+    "HUBSPOT_CLIENT_SECRET",
+    "HUBSPOT_ACCESS_TOKEN",
+    "SALESFORCE_ORG_ID",
+    "PIPEDRIVE_USER",
+    "PIPEDRIVE_PASSWORD",
+)
+DEMO_SALESFORCE_ORG_ID = "00D5e000000SiMuEAK"  # the simulator's default organisation
+MAPPING_FILE = "ingest-mapping.json"
 
 
 @dataclass
@@ -68,6 +81,11 @@ def load_or_create_credentials(path: Path) -> dict[str, str]:
         "API_KEY": lambda: "sk-demo-" + secrets.token_urlsafe(24),
         "INGEST_SECRET": lambda: "whsec-demo-" + secrets.token_urlsafe(24),
         "SLACK_BOT_TOKEN": lambda: "xoxb-local-" + secrets.token_hex(12),
+        "HUBSPOT_CLIENT_SECRET": lambda: str(uuid.UUID(bytes=secrets.token_bytes(16))),
+        "HUBSPOT_ACCESS_TOKEN": lambda: "pat-local-" + secrets.token_hex(16),
+        "SALESFORCE_ORG_ID": lambda: DEMO_SALESFORCE_ORG_ID,
+        "PIPEDRIVE_USER": lambda: "pipedrive-demo",
+        "PIPEDRIVE_PASSWORD": lambda: secrets.token_urlsafe(18),
     }
     for name in SECRET_NAMES:
         values.setdefault(name, generated[name]())
@@ -103,6 +121,13 @@ def service_env(config: StackConfig, broker: str) -> dict[str, str]:
         "SMTP_PORT": str(ports["smtp"]),
         "PUBLIC_BASE_URL": config.url("api"),
         "DIGEST_PUBLIC_URL": config.url("digest"),
+        "INGEST_MAPPING_FILE": str(config.var_dir / MAPPING_FILE),
+        "SALESFORCE_ORG_ID": creds["SALESFORCE_ORG_ID"],
+        "HUBSPOT_CLIENT_SECRET": creds["HUBSPOT_CLIENT_SECRET"],
+        "HUBSPOT_API_URL": config.url("hubspot_api"),
+        "HUBSPOT_ACCESS_TOKEN": creds["HUBSPOT_ACCESS_TOKEN"],
+        "PIPEDRIVE_USER": creds["PIPEDRIVE_USER"],
+        "PIPEDRIVE_PASSWORD": creds["PIPEDRIVE_PASSWORD"],
     }
 
 
@@ -124,6 +149,19 @@ def build_processes(config: StackConfig, broker: str) -> list[ManagedProcess]:
             ),
             log_path=logs / "slack.log",
             health_url=config.url("slack", "/healthz"),
+        ),
+        ManagedProcess(
+            "hubspot_api",
+            python_module(
+                "deploy.local.hubspot_api",
+                "--host",
+                HOST,
+                "--port",
+                str(config.ports["hubspot_api"]),
+            ),
+            env={"HUBSPOT_LOCAL_TOKEN": config.credentials["HUBSPOT_ACCESS_TOKEN"]},
+            log_path=logs / "hubspot_api.log",
+            health_url=config.url("hubspot_api", "/healthz"),
         ),
         ManagedProcess(
             "smtp",
@@ -171,6 +209,7 @@ class Stack:
         engine = make_engine(self.config.database_url)
         upgrade(engine)
         engine.dispose()
+        write_mapping_file(self.config)
         self.processes = build_processes(self.config, self.broker.bootstrap_servers)
         for process in self.processes:
             process.start(ROOT)
@@ -243,6 +282,19 @@ class Stack:
         (self.config.var_dir / "stack.json").write_text(json.dumps(description, indent=2))
 
 
+def write_mapping_file(config: StackConfig) -> Path:
+    """The demo org's CRM mapping for ingest, unless the user already has one (kept as is)."""
+    path = config.var_dir / MAPPING_FILE
+    if not path.exists():
+        from simulator.config import SCENARIOS
+        from simulator.engine import Simulation
+        from simulator.ingest_mapping import ingest_mapping
+
+        document = ingest_mapping(Simulation(SCENARIOS["demo"]).org, config.credentials)
+        path.write_text(json.dumps(document, indent=2))
+    return path
+
+
 def _wait_ready(url: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -271,7 +323,11 @@ def banner(config: StackConfig) -> str:
         f"  Alerts (REST)   curl -H 'X-API-Key: {creds['API_KEY']}' {url('api', '/v1/alerts')}",
         f"  Slack messages  {url('slack', '/api/_messages')}",
         f"  Mail folder     {config.var_dir / 'mail'}/   (morning digests, one .eml each)",
-        f"  Webhook         POST {url('ingest', '/v1/events')}  (HMAC, see README)",
+        f"  Webhooks        POST {url('ingest', '/v1/events')}  (canonical JSON, HMAC; README)",
+        f"                  POST {url('ingest', '/v1/webhooks/')}"
+        "{salesforce,salesforce-cdc,hubspot,pipedrive}",
+        f"  CRM mapping     {config.var_dir / MAPPING_FILE}  (users, stages; edit, then "
+        "`python -m services.ingest replay-dlq`)",
         "  Prometheus      /metrics on ports "
         + ", ".join(f"{name} {config.ports[name]}" for name in SERVICES),
         f"  Logs            {config.var_dir / 'log'}/",
