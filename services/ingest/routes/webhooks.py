@@ -34,6 +34,24 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _responses(docs: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """The documented answers; an adapter that answers in XML says so with `media_type`."""
+    ok: dict[str, Any] = {"description": docs.get("ok", "Every item is stored or parked.")}
+    if "ok_schema" in docs:
+        ok["content"] = {docs.get("media_type", "application/json"): {"schema": docs["ok_schema"]}}
+    responses: dict[int | str, dict[str, Any]] = {200: ok, **_RESPONSES}
+    media_type = docs.get("media_type")
+    if media_type and media_type != "application/json":
+        responses = {
+            status: {key: value for key, value in answer.items() if key != "model"}
+            | {"content": {media_type: {"schema": {"type": "string"}}}}
+            for status, answer in responses.items()
+        }
+        if "ok_schema" in docs:
+            responses[200]["content"] = {media_type: {"schema": docs["ok_schema"]}}
+    return responses
+
+
 def path_of(adapter: Adapter) -> str:
     return PREFIX + adapter.vendor
 
@@ -42,16 +60,15 @@ def webhook_router(adapters: Sequence[Adapter]) -> APIRouter:
     """A router with one POST route per adapter."""
     router = APIRouter(tags=["webhooks"])
     for adapter in adapters:
+        # Optional `openapi` on an adapter: summary, description, request (openapi_extra:
+        # requestBody, header parameters), ok (200's description), ok_schema, media_type.
         docs: dict[str, Any] = getattr(adapter, "openapi", {})
         router.add_api_route(
             path_of(adapter),
             _endpoint(adapter),
             methods=["POST"],
             status_code=200,
-            responses={
-                200: {"description": docs.get("ok", "Every item is stored or parked.")},
-                **_RESPONSES,
-            },
+            responses=_responses(docs),
             openapi_extra=docs.get("request", {}),
             summary=docs.get("summary", f"Receive {adapter.vendor} webhooks"),
             description=docs.get("description", ""),
