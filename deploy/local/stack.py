@@ -16,6 +16,7 @@ import signal
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -77,7 +78,7 @@ def load_or_create_credentials(path: Path) -> dict[str, str]:
             name, sep, value = line.partition("=")
             if sep and not line.lstrip().startswith("#"):
                 values[name.strip()] = value.strip()
-    generated = {
+    generated: dict[str, Callable[[], str]] = {
         "API_KEY": lambda: "sk-demo-" + secrets.token_urlsafe(24),
         "INGEST_SECRET": lambda: "whsec-demo-" + secrets.token_urlsafe(24),
         "SLACK_BOT_TOKEN": lambda: "xoxb-local-" + secrets.token_hex(12),
