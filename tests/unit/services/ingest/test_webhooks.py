@@ -165,3 +165,17 @@ async def test_a_fixed_mapping_file_is_used_without_a_restart(
     mapping_file.write_bytes(orjson.dumps({"pipedrive": {"users": {"7": "r7", "8": "rep-8"}}}))
     assert (await _post(client, [_call("2", user="8")])).json()["accepted"] == 1
     assert sink.events[-1].rep_id == "rep-8"
+
+
+async def test_metrics_export_every_vendor_series_before_the_first_request(
+    client: httpx.AsyncClient,
+) -> None:
+    text = (await client.get("/metrics")).text
+    for series in (
+        'salescoach_ingest_requests_total{outcome="unavailable",vendor="pipedrive"}',
+        'salescoach_ingest_dead_letters_total{reason="unknown_stage",vendor="pipedrive"}',
+        'salescoach_ingest_items_ignored_total{reason="not_tracked",vendor="pipedrive"}',
+        'salescoach_ingest_events_produced_total{type="meeting.held",vendor="pipedrive"}',
+        'salescoach_ingest_request_duration_seconds_count{vendor="pipedrive"}',
+    ):
+        assert series in text
