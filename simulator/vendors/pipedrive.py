@@ -24,6 +24,8 @@ event type or null), activity_types (type → canonical kind), inbound_subject_p
 call_subjects (subject → connected), meeting_subject_prefixes (prefix → kind), meeting_done
 ("false"|"true" → meeting.scheduled|meeting.held), records (entity → {id → canonical id} for
 user, organization, person, deal and meeting activities). Integer ids are JSON string keys.
+`ingest_mapping()` is ingest's `pipedrive` mapping section: company_ids, users, pipelines
+(id → {name, stages: stage id → stage, in order}), activity_types and the subject conventions.
 """
 
 from __future__ import annotations
@@ -131,6 +133,26 @@ class PipedriveFormatter:
             "meeting_subject_prefixes": {v: k for k, v in c.MEETING_SUBJECTS.items()},
             "meeting_done": {"false": "meeting.scheduled", "true": "meeting.held"},
             "records": {name: dict(ids) for name, ids in records.emitted.items()},
+        }
+
+    def ingest_mapping(self) -> dict[str, Any]:
+        """This company's section of ingest's mapping file (services/ingest/adapters/
+        pipedrive_mapping.py): the org's users, the pipelines' stages, the subject conventions."""
+        records = self.records
+        names = {pipeline_id: name for name, pipeline_id in records.pipelines.items()}
+        pipelines: dict[str, dict[str, Any]] = {
+            str(pipeline_id): {"name": name, "stages": {}} for pipeline_id, name in names.items()
+        }
+        for (pipeline_id, stage), stage_id in records.stages.items():  # in funnel order
+            pipelines[str(pipeline_id)]["stages"][str(stage_id)] = stage
+        return {
+            "company_ids": [str(self.company_id)],
+            "users": dict(records.emitted["user"]),
+            "pipelines": pipelines,
+            "activity_types": {"email": "email", "call": "call", "meeting": "meeting"},
+            "inbound_subject_prefix": INBOUND_SUBJECT_PREFIX,
+            "call_subjects": {subject: ok for ok, subject in CALL_SUBJECTS.items()},
+            "meeting_subject_prefixes": {v: k for k, v in c.MEETING_SUBJECTS.items()},
         }
 
     def _format_one(self, event: CanonicalEvent) -> Delivery:
