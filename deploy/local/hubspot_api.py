@@ -9,7 +9,10 @@
   create/modify dates; without `properties=` only the type's default properties.
 - `POST /crm/v3/objects/{object_type}/batch/read` with `{"inputs": [{"id": …}], "properties":
   [...]}`: 200 `{status: COMPLETE, results, startedAt, completedAt}`, 207 with `errors` when
-  some ids are unknown.
+  some ids are unknown. Like HubSpot's, it returns no associations: those come from
+- `POST /crm/v4/associations/{from_type}/{to_type}/batch/read` with `{"inputs": [{"id": …}]}`:
+  `{status, results: [{from: {id}, to: [{toObjectId, associationTypes}]}]}` for the objects
+  that have some (at most 100 inputs, as HubSpot allows), 207 with `errors` for unknown ids.
 
 Object types: calls, emails, meetings, deals, companies, contacts, or their objectTypeIds.
 Errors have HubSpot's shape `{status: "error", message, correlationId, category[, context]}`:
@@ -19,13 +22,15 @@ Errors have HubSpot's shape `{status: "error", message, correlationId, category[
 Test hooks: `POST /_records` (a list of records as the HubSpot formatter puts them in
 `Delivery.records`; a record for a known object merges into it, as a PATCH would),
 `GET /_records`, `DELETE /_records` (reset records, calls and faults), `POST /_faults` (the next
-N CRM calls answer 429 with Retry-After and HubSpot's rate-limit body, or a 5xx), `GET /_calls`
-(every CRM call, token never recorded).
+N CRM calls answer 429 with Retry-After and HubSpot's rate-limit body, or a 5xx; with
+`delay_seconds` they answer that much later, and status 200 makes them slow but normal answers),
+`GET /_calls` (every CRM call, token never recorded).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hmac
 import os
 import signal
@@ -70,6 +75,14 @@ DEFAULT_PROPERTIES = {
     "calls": _ENGAGEMENT_DEFAULTS,
     "emails": _ENGAGEMENT_DEFAULTS,
 }  # fmt: skip
+# HubSpot-defined association type ids (v4), by (from, to).
+ASSOCIATION_TYPE_IDS = {
+    ("deals", "companies"): 5, ("deals", "contacts"): 3,
+    ("calls", "deals"): 206, ("calls", "companies"): 182, ("calls", "contacts"): 194,
+    ("emails", "deals"): 210, ("emails", "companies"): 186, ("emails", "contacts"): 198,
+    ("meetings", "deals"): 212, ("meetings", "companies"): 188, ("meetings", "contacts"): 200,
+}  # fmt: skip
+BATCH_LIMIT = 100
 _CREATED = {"deals": "createdate", "companies": "createdate", "contacts": "createdate"}
 _MODIFIED = {"contacts": "lastmodifieddate"}
 NOT_FOUND_MESSAGE = "Object not found.  objectId are usually numeric."  # sic: two spaces
@@ -108,12 +121,13 @@ class RecordIn(BaseModel):
 
 
 class FaultSpec(BaseModel):
-    """Make the next `times` CRM calls fail with `status` (429 or 5xx)."""
+    """Make the next `times` CRM calls fail with `status` (429 or 5xx), or be slow (200)."""
 
-    status: int = Field(default=429, ge=400, le=599)
+    status: int = Field(default=429, ge=200, le=599)
     retry_after: int = Field(default=1, ge=0, le=3600)
     times: int = Field(default=1, ge=1, le=1000)
     policy: str = "TEN_SECONDLY_ROLLING"  # or DAILY
+    delay_seconds: float = Field(default=0.0, ge=0, le=60)
 
 
 @dataclass
@@ -263,15 +277,22 @@ class CrmApi:
         self.state = state
         self.token = token
 
-    def answer(
+    async def answer(
         self, request: Request, call: dict[str, Any], handler: Callable[[], JSONResponse]
     ) -> JSONResponse:
         """Check auth and faults, run `handler`, record the call (never its token)."""
         with self.state.lock:
-            response = self._gate(request) or self._pending_fault()
+            denied = self._gate(request)
+            fault = self.state.take_fault() if denied is None else None
+        if fault is not None and fault.delay_seconds:
+            await asyncio.sleep(fault.delay_seconds)  # a slow answer; the lock stays free
+        with self.state.lock:
+            response = denied or (_faulted(fault) if fault and fault.status >= 400 else None)
             if response is None:
                 response = handler()
-                response.headers.update(self.state.rate_headers())
+            if denied is None:
+                exhausted = fault is not None and fault.status == 429
+                response.headers.update(self.state.rate_headers(exhausted=exhausted))
             call |= {"status": response.status_code, "at": time.time()}
             self.state.calls.append(call)
             return response
@@ -285,14 +306,6 @@ class CrmApi:
         if allowed:
             return None
         return hubspot_error(401, "INVALID_AUTHENTICATION", NO_CREDENTIALS_MESSAGE)
-
-    def _pending_fault(self) -> JSONResponse | None:
-        fault = self.state.take_fault()
-        if fault is None:
-            return None
-        response = _faulted(fault)
-        response.headers.update(self.state.rate_headers(exhausted=fault.status == 429))
-        return response
 
     def get_object(self, raw_type: str, object_id: str, query: dict[str, str]) -> JSONResponse:
         object_type = object_type_of(raw_type)
@@ -326,6 +339,41 @@ class CrmApi:
         if missing:
             label = OBJECT_TYPES[object_type][1].upper()
             message = f"Could not get some {label} objects, they may be deleted or not exist."
+            error = {"status": "error", "category": "OBJECT_NOT_FOUND", "message": message,
+                     "context": {"ids": missing}}  # fmt: skip
+            body_out |= {"numErrors": len(missing), "errors": [error]}
+        body_out |= {"startedAt": started, "completedAt": _now_iso()}
+        return JSONResponse(body_out, status_code=207 if missing else 200)
+
+    def associations_batch_read(self, raw_from: str, raw_to: str, body: bytes) -> JSONResponse:
+        """v4 associations of each input object to objects of one type."""
+        from_type, to_type = object_type_of(raw_from), object_type_of(raw_to)
+        if from_type is None or to_type is None:
+            unknown = raw_from if from_type is None else raw_to
+            return hubspot_error(
+                400, "VALIDATION_ERROR", f"Unable to infer object type from: {unknown}"
+            )
+        try:
+            ids = [str(item["id"]) for item in orjson.loads(body)["inputs"]]
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            return hubspot_error(400, "VALIDATION_ERROR", f"Invalid input JSON: {exc}")
+        if len(ids) > BATCH_LIMIT:
+            message = f"Too many inputs: {len(ids)}, the limit is {BATCH_LIMIT}"
+            return hubspot_error(400, "VALIDATION_ERROR", message)
+        started = _now_iso()
+        type_id = ASSOCIATION_TYPE_IDS.get((from_type, to_type))
+        kinds = [{"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}]
+        results, missing = [], []
+        for object_id in ids:
+            stored = self.state.objects.get((from_type, object_id))
+            if stored is None:
+                missing.append(object_id)
+            elif linked := stored.associations.get(to_type):
+                to = [{"toObjectId": int(other), "associationTypes": kinds} for other in linked]
+                results.append({"from": {"id": object_id}, "to": to})
+        body_out: dict[str, Any] = {"status": "COMPLETE", "results": results}
+        if missing:
+            message = "Could not find some objects."
             error = {"status": "error", "category": "OBJECT_NOT_FOUND", "message": message,
                      "context": {"ids": missing}}  # fmt: skip
             body_out |= {"numErrors": len(missing), "errors": [error]}
@@ -381,16 +429,28 @@ def create_app(*, token: str | None = None) -> FastAPI:
     app.include_router(_test_hooks(state))
 
     @app.get("/crm/v3/objects/{object_type}/{object_id}")
-    def get_object(object_type: str, object_id: str, request: Request) -> JSONResponse:
+    async def get_object(object_type: str, object_id: str, request: Request) -> JSONResponse:
         query = {k: v for k, v in request.query_params.items() if k != "hapikey"}
         call = {"method": "GET", "path": request.url.path, "query": query}
-        return api.answer(request, call, lambda: api.get_object(object_type, object_id, query))
+        return await api.answer(
+            request, call, lambda: api.get_object(object_type, object_id, query)
+        )
 
     @app.post("/crm/v3/objects/{object_type}/batch/read")
     async def batch_read(object_type: str, request: Request) -> JSONResponse:
         body = await request.body()
         call = {"method": "POST", "path": request.url.path, "query": {}, "body": body.decode()}
-        return api.answer(request, call, lambda: api.batch_read(object_type, body))
+        return await api.answer(request, call, lambda: api.batch_read(object_type, body))
+
+    @app.post("/crm/v4/associations/{from_type}/{to_type}/batch/read")
+    async def associations_batch_read(
+        from_type: str, to_type: str, request: Request
+    ) -> JSONResponse:
+        body = await request.body()
+        call = {"method": "POST", "path": request.url.path, "query": {}, "body": body.decode()}
+        return await api.answer(
+            request, call, lambda: api.associations_batch_read(from_type, to_type, body)
+        )
 
     return app
 

@@ -23,6 +23,7 @@ field order real deliveries use. Every event carries `eventId`, `subscriptionId`
 merged, associations added), as a PATCH would: a deal change sends only what changed plus what
 the event needs hydrated (closed_won's amount, closed_lost's reason); a held meeting is whole.
 
+`ingest_mapping()` is the `hubspot` section of ingest's mapping file for this portal.
 `mapping()` keys: `vendor`, `portal_id`, `app_id`, `webhook_path`; `owners` (owner id ->
 rep_id, the whole org); `stages` (stage id -> {stage, order, is_closed, is_won}), `won_stage_ids`,
 `lost_stage_ids`; `object_types` (objectTypeId -> {kind, object_type}); `call_dispositions`
@@ -180,6 +181,39 @@ class HubSpotFormatter:
                 for (kind, type_id, prop), sid in self._subscriptions.items()
             },
             "ids": self._id_mapping(),
+        }
+
+    def ingest_mapping(self) -> dict[str, Any]:
+        """This portal's section of ingest's mapping file (`hubspot`, see
+        services/ingest/adapters/hubspot_mapping.py): every owner of the org, the deals'
+        pipeline (our open stages in HubSpot's order, `decisionmakerboughtin` read as
+        Negotiation), the engagement objects, call outcomes and meeting types."""
+        stages: dict[str, str] = {}
+        for name in self.stages.stages:
+            if name == "Negotiation":  # HubSpot's bought-in stage comes before contract sent
+                stages["decisionmakerboughtin"] = name
+            stages[self.stages.id_of(name)] = name
+        pipeline = {
+            "name": "default",
+            "stages": stages,
+            "won": [WON_STAGE_ID],
+            "lost": [LOST_STAGE_ID],
+        }
+        return {
+            "users": {owner: rep for rep, owner in self._ids["owners"].by_key.items()},
+            # Deals carry their canonical pipeline name as HubSpot's pipeline id: "default".
+            "pipelines": {"default": pipeline},
+            "activity_types": {
+                type_id: kind
+                for name, (type_id, kind) in OBJECT_TYPES.items()
+                if name in ("emails", "calls", "meetings")
+            },
+            "call_dispositions": {
+                guid: {"label": label, "connected": connected}
+                for guid, (label, connected) in CALL_DISPOSITIONS.items()
+            },
+            "meeting_types": {label: kind for kind, label in MEETING_TYPES.items()},
+            "currency": "USD",
         }
 
     def owner_id(self, rep_id: Any) -> str:
