@@ -13,6 +13,9 @@
   when given, else UTC), to the second when the record's own timestamp (add_time on create,
   update_time on change) falls within that minute, which is how Pipedrive's email sync and
   caller log them; the timestamp when no due time is set.
+- The rep: the activity's owner (v1: user_id); on a change, the user who made it
+  (update_user_id) when the mapping knows them, as when an AE marks a meeting an SDR booked
+  as held. An unknown owner parks the activity.
 - A deleted activity, a planned email or call, or an edit of nothing above is ignored.
 """
 
@@ -131,6 +134,18 @@ def _done_at(envelope: Envelope) -> datetime:
     return slot
 
 
+def _rep(envelope: Envelope, mapping: PipedriveMapping) -> str:
+    """Who did it: on a change, the user who made it (update_user_id) when the mapping knows
+    them (a rep marking a meeting booked for them as held); else the activity's owner."""
+    data = envelope.data
+    if envelope.action == "change":
+        actor = mapping.users.get(ref(data.get("update_user_id")) or "")
+        if actor is not None:
+            return actor
+    owner = data.get("owner_id") if data.get("owner_id") is not None else data.get("user_id")
+    return rep_for(mapping.users, ref(owner), vendor=VENDOR)
+
+
 def _event(
     envelope: Envelope,
     mapping: PipedriveMapping,
@@ -140,13 +155,12 @@ def _event(
     at: datetime,
 ) -> SalesEvent:
     data = envelope.data
-    owner = data.get("owner_id") if data.get("owner_id") is not None else data.get("user_id")
     return build_event(
         vendor=VENDOR,
         delivery_id=envelope.delivery_id(),
         event_type=event_type,
         occurred_at=at,
-        rep_id=rep_for(mapping.users, ref(owner), vendor=VENDOR),
+        rep_id=_rep(envelope, mapping),
         payload=payload,
         account_id=ref(data.get("org_id")),
         opportunity_id=ref(data.get("deal_id")),

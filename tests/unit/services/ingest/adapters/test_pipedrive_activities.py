@@ -227,3 +227,19 @@ def test_the_subject_conventions_and_types_come_from_the_mapping() -> None:
     assert summary(voicemail)[3] == {"connected": False, "duration_seconds": 60}
     with pytest.raises(Unmappable):
         mapped(_logged(type="email"), custom)
+
+
+@pytest.mark.parametrize(
+    ("update_user_id", "rep"), [(12415299, "rep-pd-2"), (555, "rep-pd-1"), (None, "rep-pd-1")]
+)
+def test_a_change_is_the_act_of_the_user_who_made_it_when_mapped(
+    update_user_id: int | None, rep: str
+) -> None:
+    body = _change({"done": False}, done=True, update_user_id=update_user_id)
+    (event,) = events(body)
+    assert (event.type.value, event.rep_id) == ("meeting.held", rep)
+
+
+def test_a_create_is_the_owners_whoever_logged_it() -> None:
+    (event,) = events(_logged(type="email", subject="Hi", update_user_id=12415299))
+    assert event.rep_id == "rep-pd-1"
