@@ -117,6 +117,7 @@ def record_key(item: Item) -> RecordKey | None:
     needed = action == "creation"
     if action == "propertyChange":
         name = item.get("propertyName")
+        name = name if isinstance(name, str) else None
         if type_id == DEAL_TYPE_ID:
             needed = name in TRACKED_DEAL_PROPERTIES
         else:

@@ -16,6 +16,7 @@ from services.ingest.adapters.base import (
     ParkReason,
 )
 from services.ingest.adapters.hubspot import HubSpotAdapter
+from services.ingest.adapters.hubspot_events import record_key
 from services.ingest.mapping import MappingConfig
 from services.ingest.settings import IngestSettings
 from services.ingest.webhooks import map_item
@@ -323,3 +324,11 @@ def test_engagement_parking() -> None:
         ParkReason.RECORD_NOT_FOUND,
         "email 3 was not found in HubSpot's CRM API (404); replaying re-reads it",
     )
+
+
+def test_fields_of_the_wrong_type_are_never_a_crash() -> None:
+    odd = deal_change(8, "amount", "5") | {"propertyName": ["amount"], "objectTypeId": [1]}
+    assert record_key(odd) is None
+    ignored(hydrate(odd, deal(8)))
+    shapeless = {"id": "8", "properties": "x"}  # no properties: no owner
+    assert parked(hydrate(deal_change(8, "amount", "5"), shapeless))[0] is ParkReason.MISSING_FIELD
