@@ -224,9 +224,12 @@ def due_slot(data: Mapping[str, Any], *, all_day: bool) -> datetime | None:
     if zone_name is not None and not is_known_zone(zone_name):
         raise invalid("data.due_time.timezone_id", zone_name)
     zone = ZoneInfo(zone_name) if zone_name is not None else UTC
-    # Aware arithmetic is wall-clock arithmetic: the offset is the one of the local time.
-    local = datetime.combine(due_date, time(), zone) + (span or timedelta())
-    return local.astimezone(UTC)
+    try:
+        # Aware arithmetic is wall-clock arithmetic: the offset is the one of the local time.
+        local = datetime.combine(due_date, time(), zone) + (span or timedelta())
+        return local.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:  # past year 9999 or before year 1 in UTC
+        raise invalid("data.due_date", due_date) from exc
 
 
 def amount(value: Any, what: str) -> Decimal:
