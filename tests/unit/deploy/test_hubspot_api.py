@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -223,3 +224,42 @@ async def test_bad_records_load_nothing_and_reset_clears_everything(
         await client.get("/_calls")
     ).json() == []
     assert (await client.get("/crm/v3/objects/calls/1", headers=AUTH)).status_code == 404
+
+
+async def test_v4_association_batch_read_lists_each_objects_links(
+    client: httpx.AsyncClient, formatter: HubSpotFormatter
+) -> None:
+    records = records_of(formatter)
+    await load(client, records)
+    call = first(records, "calls")
+    path = "/crm/v4/associations/calls/contacts/batch/read"
+    found = await client.post(path, json={"inputs": [{"id": call["id"]}]}, headers=AUTH)
+    assert found.status_code == 200
+    [result] = found.json()["results"]
+    assert result["from"] == {"id": call["id"]}
+    assert [to["toObjectId"] for to in result["to"]] == [
+        int(i) for i in call["associations"]["contacts"]
+    ]
+    assert result["to"][0]["associationTypes"] == [
+        {"category": "HUBSPOT_DEFINED", "typeId": 194, "label": None}
+    ]
+    partial = await client.post(
+        "/crm/v4/associations/0-48/deals/batch/read",
+        json={"inputs": [{"id": call["id"]}, {"id": "999"}]},
+        headers=AUTH,
+    )
+    assert partial.status_code == 207  # an unknown id is reported, the rest answered
+    assert partial.json()["errors"][0]["context"] == {"ids": ["999"]}
+    too_many = {"inputs": [{"id": str(n)} for n in range(101)]}
+    assert (await client.post(path, json=too_many, headers=AUTH)).status_code == 400
+    assert (await client.post(path, json=too_many)).status_code == 401
+
+
+async def test_a_slow_fault_delays_a_normal_answer(client: httpx.AsyncClient) -> None:
+    await client.post("/_faults", json={"status": 200, "delay_seconds": 0.2})
+    started = time.monotonic()
+    response = await client.get("/crm/v3/objects/calls/1", headers=AUTH)
+    assert response.status_code == 404 and time.monotonic() - started >= 0.2
+    started = time.monotonic()
+    assert (await client.get("/crm/v3/objects/calls/1", headers=AUTH)).status_code == 404
+    assert time.monotonic() - started < 0.2
