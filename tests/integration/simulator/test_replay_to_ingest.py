@@ -103,11 +103,22 @@ async def test_every_event_arrives_once_by_id_despite_duplicates_and_reordering(
     assert len(received) > len(expected)  # the duplicates really were sent
 
 
-@pytest.mark.parametrize("vendor", ["salesforce", "salesforce-cdc", "hubspot", "pipedrive"])
-@pytest.mark.xfail(
+# Per vendor: the mark comes off each vendor's case the day its adapter lands.
+WAITING_ON_ADAPTER = pytest.mark.xfail(
     strict=True,
     raises=DeliveryRefused,
     reason="waiting on issue 4: ingest has no adapter for this vendor's webhooks yet",
+)
+
+
+@pytest.mark.parametrize(
+    "vendor",
+    [
+        pytest.param("salesforce", marks=WAITING_ON_ADAPTER),
+        pytest.param("salesforce-cdc", marks=WAITING_ON_ADAPTER),
+        pytest.param("hubspot", marks=WAITING_ON_ADAPTER),
+        "pipedrive",
+    ],
 )
 async def test_vendor_deliveries_are_accepted_by_ingest(
     vendor: str, ingest: str, hubspot_api: str
