@@ -34,6 +34,7 @@ from services.ingest.adapters.base import (
 )
 from services.ingest.adapters.hubspot_api import Record
 from services.ingest.adapters.hubspot_events import (
+    MEETING_HELD,
     MEETING_OUTCOME,
     delivery_id,
     first_link,
@@ -52,7 +53,6 @@ VENDOR = "hubspot"
 EMAIL_TYPES = {"EMAIL": "email.sent", "INCOMING_EMAIL": "email.replied"}
 UNTRACKED_EMAILS = frozenset({"FORWARDED_EMAIL"})
 UNDELIVERED = frozenset({"BOUNCED", "FAILED"})
-HELD = "COMPLETED"
 
 
 def map_engagement(item: Item, kind: ActivityKind, mapping: HubSpotMapping) -> ItemResult:
@@ -63,7 +63,7 @@ def map_engagement(item: Item, kind: ActivityKind, mapping: HubSpotMapping) -> I
             return Ignored(
                 IgnoreReason.NOT_TRACKED, f"meeting property {item.get('propertyName')!r}"
             )
-        if item.get("propertyValue") != HELD:
+        if item.get("propertyValue") != MEETING_HELD:
             return Ignored(
                 IgnoreReason.NOT_TRACKED, f"meeting outcome {item.get('propertyValue')!r}"
             )

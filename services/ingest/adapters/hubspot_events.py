@@ -33,7 +33,7 @@ LEGACY_TYPE_IDS = {
     "line_item": "0-8",
 }  # fmt: skip
 TRACKED_DEAL_PROPERTIES = frozenset({"dealstage", "amount", "closedate", "hubspot_owner_id"})
-MEETING_OUTCOME = "hs_meeting_outcome"
+MEETING_OUTCOME, MEETING_HELD = "hs_meeting_outcome", "COMPLETED"
 _MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 
@@ -50,7 +50,8 @@ def parse_events(body: bytes) -> list[Item]:
         raise _missing("body", "expected a JSON array of HubSpot events")
     for index, event in enumerate(document):
         _check_event(event, f"body[{index}]")
-    return document
+    # Only enrich attaches records: one arriving in the body is not HubSpot's to send.
+    return [{k: v for k, v in event.items() if k != HYDRATED} for event in document]
 
 
 def _check_event(event: Any, where: str) -> None:
@@ -121,7 +122,8 @@ def record_key(item: Item) -> RecordKey | None:
         if type_id == DEAL_TYPE_ID:
             needed = name in TRACKED_DEAL_PROPERTIES
         else:
-            needed = name == MEETING_OUTCOME and type_id == "0-47"
+            held = item.get("propertyValue") == MEETING_HELD
+            needed = name == MEETING_OUTCOME and held and type_id == "0-47"
     return (api_type, str(_object_id(item.get("objectId")))) if needed else None
 
 

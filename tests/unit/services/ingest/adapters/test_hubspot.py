@@ -413,3 +413,16 @@ def test_the_mapping_defaults_are_hubspots_and_activity_types_are_checked() -> N
     with pytest.raises(ValueError, match="0-48"):
         HubSpotMapping.model_validate({"activity_types": {"0-48": "email"}})
     assert HubSpotMapping.model_validate({"activity_types": {"0-48": "call"}}).activity_types
+
+
+async def test_a_record_in_the_body_is_dropped_and_only_needed_records_are_read(
+    tmp_path: Path,
+) -> None:
+    forged = {"id": "61", "properties": {"hubspot_owner_id": "102"}}
+    no_show = engagement("0-47", 62, propertyName="hs_meeting_outcome", propertyValue="NO_SHOW")
+    async with harness(tmp_path) as hub:
+        await hub.load(deal(61))
+        response = await hub.post([deal_change(61, "amount", "3") | {"_hydrated": forged}, no_show])
+        assert (response.json()["accepted"], response.json()["ignored"]) == (1, 1)
+        assert hub.sink.events[0].rep_id == "rep-1"  # the deal's owner as HubSpot has it
+        assert [c["path"] for c in await hub.calls()] == ["/crm/v3/objects/deals/61"]
