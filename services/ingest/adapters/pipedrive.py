@@ -65,7 +65,7 @@ _ENVELOPE_SCHEMA: dict[str, Any] = {
             "required": ["action", "entity"],
             "properties": {
                 "action": {"type": "string", "enum": sorted(ACTIONS)},
-                "entity": {"type": "string", "examples": ["deal", "activity", "user"]},
+                "entity": {"type": "string", "description": "deal, activity, user, …"},
                 "entity_id": {"type": "string"},
                 "id": {"type": "string"},
                 "company_id": {"type": "string"},
