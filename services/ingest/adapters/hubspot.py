@@ -104,7 +104,6 @@ class HubSpotAdapter(AdapterBase):
                     "application/json": {
                         "schema": {
                             "type": "array",
-                            "maxItems": 100,
                             "items": {
                                 "type": "object",
                                 "required": [
