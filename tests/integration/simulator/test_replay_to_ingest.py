@@ -44,11 +44,16 @@ TINY = ScenarioConfig(name="tiny", seed=21, reps=6, weeks=2, team_size=6)
 
 
 @pytest.fixture
-def ingest(broker: EmbeddedBroker, topic_prefix: str, tmp_path: Path) -> Iterator[str]:
+def ingest(
+    broker: EmbeddedBroker, topic_prefix: str, tmp_path: Path, hubspot_api: str
+) -> Iterator[str]:
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
         "TOPIC_PREFIX": topic_prefix,
         "INGEST_SECRET": SECRET,
+        # HubSpot events are hydrated from the fake the sender loads their records into.
+        "HUBSPOT_API_URL": hubspot_api,
+        "HUBSPOT_ACCESS_TOKEN": "pat-sim-integration",
         **VENDOR_ENV,
     }
     process: ManagedProcess = start_service("ingest", env, tmp_path)
@@ -116,7 +121,7 @@ WAITING_ON_ADAPTER = pytest.mark.xfail(
     [
         pytest.param("salesforce", marks=WAITING_ON_ADAPTER),
         pytest.param("salesforce-cdc", marks=WAITING_ON_ADAPTER),
-        pytest.param("hubspot", marks=WAITING_ON_ADAPTER),
+        "hubspot",
         "pipedrive",
     ],
 )
