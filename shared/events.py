@@ -321,7 +321,7 @@ class SalesEvent(_Strict):
 
     def to_json(self) -> bytes:
         """Serialise for the wire (compact JSON, UTF-8)."""
-        return orjson.dumps(self.model_dump(mode="json"))
+        return self.model_dump_json().encode()
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> SalesEvent:

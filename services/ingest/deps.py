@@ -1,4 +1,8 @@
-"""Typed dependency aliases of the ingest routes; tests swap them with dependency_overrides."""
+"""Typed dependency aliases of the ingest routes; tests swap them with dependency_overrides.
+
+All `async def`: FastAPI runs plain `def` dependencies in a thread pool, four thread hops a
+request for what is an attribute read.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ class IngestContext:
     mapping: MappingSource
 
 
-def get_context(request: Request) -> IngestContext:
+async def get_context(request: Request) -> IngestContext:
     """The context of the app serving this request."""
     context: IngestContext = request.app.state.ingest
     return context
@@ -32,17 +36,17 @@ def get_context(request: Request) -> IngestContext:
 ContextDep = Annotated[IngestContext, Depends(get_context)]
 
 
-def get_settings(context: ContextDep) -> IngestSettings:
+async def get_settings(context: ContextDep) -> IngestSettings:
     """The process settings."""
     return context.settings
 
 
-def get_sink(context: ContextDep) -> EventSink:
+async def get_sink(context: ContextDep) -> EventSink:
     """Where accepted events are produced."""
     return context.sink
 
 
-def get_clock(context: ContextDep) -> Clock:
+async def get_clock(context: ContextDep) -> Clock:
     """The wall clock for signature age and future-skew checks."""
     return context.clock
 

@@ -86,6 +86,7 @@ async def test_the_process_serves_signed_events_onto_the_topic(
         response = await client.post(
             "/v1/events", content=body, headers=signed(body, at=now, secret=PROCESS_SECRET)
         )
+        refused = await client.post("/v1/events", content=body, headers={"X-Other": "1"})
         metrics = (await client.get("/metrics")).text
 
     assert response.status_code == 202, response.text
@@ -93,5 +94,8 @@ async def test_the_process_serves_signed_events_onto_the_topic(
     assert record.key == b"rep-p"
     assert 'salescoach_ingest_requests_total{outcome="accepted",vendor="canonical"} 1.0' in metrics
     lines = [json.loads(line) for line in ingest_process.read_text().splitlines() if "{" in line]
-    assert any(line.get("event") == "ingest request" for line in lines)
+    logged = [line for line in lines if line.get("event") == "ingest request"]
+    # Refusals are logged at INFO; plain acceptances only at DEBUG (the counters have them).
+    assert [(line["outcome"], line["status"]) for line in logged] == [("unauthorized", 401)]
+    assert refused.status_code == 401
     assert PROCESS_SECRET not in ingest_process.read_text()
