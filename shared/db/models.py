@@ -3,6 +3,7 @@
 metrics writes: rep, opportunity_snapshot, rep_day_bucket
 alerts writes:  alert, alert_transition
 digest writes:  notification_outbox, digest_log
+ingest writes:  salesforce_snapshot (its own state: no other service reads it)
 api reads all of them.
 """
 
@@ -169,3 +170,18 @@ class DigestUnsubscribe(SQLModel, table=True):
 
     manager_id: str = Field(primary_key=True, max_length=128)
     unsubscribed_at: datetime = _utc()
+
+
+class SalesforceSnapshot(SQLModel, table=True):
+    """The last state ingest saw of one Salesforce record, per channel (Outbound Messages
+    carry states, not changes: the next one is diffed against this)."""
+
+    __tablename__ = "salesforce_snapshot"
+
+    channel: str = Field(primary_key=True, max_length=16)  # "outbound" | "cdc"
+    organization_id: str = Field(primary_key=True, max_length=15)
+    record_id: str = Field(primary_key=True, max_length=15)  # the case-sensitive 15-char id
+    # Digits only, fixed width (modification ms, commit number, sequence): newer sorts later.
+    version: str = Field(max_length=64)
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    modified_at: datetime = _utc()

@@ -22,7 +22,8 @@ stages (StageName → {canonical_stage (null for closed stages), order, is_close
 tasks (TaskSubtype → email|call, direction field/values → email.sent|email.replied,
 call dispositions → connected), events (status and kind fields and values), loss_reason_field,
 records (sObject → {Salesforce Id → canonical id} for User, Account, Contact, Opportunity and
-Event (meeting_id) records emitted or known from the org).
+Event (meeting_id) records emitted or known from the org). `ingest_mapping()` gives the
+`salesforce` section of ingest's mapping file (the adapters in services/ingest/adapters).
 """
 
 from __future__ import annotations
@@ -183,6 +184,36 @@ class _SalesforceFormatter:
             },
             "loss_reason_field": r.LOSS_REASON_FIELD,
             "records": {name: dict(ids) for name, ids in records.emitted.items()},
+        }
+
+    def ingest_mapping(self) -> dict[str, Any]:
+        """This org's `salesforce` section of ingest's mapping file (INGEST_MAPPING_FILE).
+
+        Users for the whole org, the one pipeline with its stages in order (each to itself;
+        Closed Won/Lost close it), the activity types, and the custom fields and picklist
+        values `salesforce_records` uses (the adapter's defaults, spelled out).
+        """
+        records = self.records
+        open_stages = [*records.stages, *records.extra_stages]
+        return {
+            "users": dict(records.emitted["User"]),
+            "pipelines": {
+                c.DEFAULT_PIPELINE: {
+                    "name": c.DEFAULT_PIPELINE,
+                    "stages": {stage: stage for stage in open_stages},
+                    "won": [r.CLOSED_WON],
+                    "lost": [r.CLOSED_LOST],
+                }
+            },
+            "activity_types": {"Email": "email", "Call": "call", "Event": "meeting"},
+            "direction_field": r.DIRECTION_FIELD,
+            "email_directions": {"Outbound": "email.sent", "Inbound": "email.replied"},
+            "call_dispositions": {v: k for k, v in r.CALL_DISPOSITIONS.items()},
+            "meeting_status_field": r.MEETING_STATUS_FIELD,
+            "meeting_statuses": {"Scheduled": "meeting.scheduled", "Held": "meeting.held"},
+            "meeting_kind_field": r.MEETING_KIND_FIELD,
+            "meeting_kinds": {v: k for k, v in r.MEETING_KINDS.items()},
+            "loss_reason_field": r.LOSS_REASON_FIELD,
         }
 
 
