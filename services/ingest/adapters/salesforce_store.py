@@ -38,7 +38,8 @@ SnapshotKey = tuple[str, str, str]  # (channel, organisation id[:15], record id[
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One record's state as of `version` (see salesforce_fields.version)."""
+    """One record's state as of `version` (see salesforce_fields.version); a loaded one
+    carries its ids in their stored (15-character) form."""
 
     channel: str
     organization_id: str

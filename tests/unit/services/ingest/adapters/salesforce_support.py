@@ -24,10 +24,10 @@ from tests.unit.services.ingest.support import NOW, SECRET, serve
 
 ORG = "00D5e000000SiMuEAK"
 OTHER_ORG = "00D5e000000OthErAA"
-USER_1, USER_2, STRANGER = "0058W000000User1AAA", "0058W000000User2AAA", "0058W000000NobodAAA"
+USER_1, USER_2, STRANGER = "0058W00000User1AAA", "0058W00000User2AAA", "0058W00000NobodAAA"
 USERS = {USER_1: "rep-1", USER_2: "rep-2"}
-OPP, TASK, MEETING = "0068W000000Opp01AAA", "00T8W000000Task1AAA", "00U8W000000Meet1AAA"
-ACCOUNT, CONTACT = "0018W000000Acct1AAA", "0038W000000Cont1AAA"
+OPP, TASK, MEETING = "0068W00000Opp01AAA", "00T8W00000Task1AAA", "00U8W00000Meet1AAA"
+ACCOUNT, CONTACT = "0018W00000Acct1AAA", "0038W00000Cont1AAA"
 AT = NOW - timedelta(hours=2)
 OUTBOUND_URL, CDC_URL = "/v1/webhooks/salesforce", "/v1/webhooks/salesforce-cdc"
 XML = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
@@ -135,7 +135,7 @@ def outbound(
     ids: Sequence[str] | None = None,
 ) -> bytes:
     """An Outbound Message holding one Notification per (sObject, fields)."""
-    ids = ids or [f"04l8W00000Note{i:02d}AAA" for i in range(len(notifications))]
+    ids = ids or [f"04l8W0000Note{i:02d}AAA" for i in range(len(notifications))]
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '

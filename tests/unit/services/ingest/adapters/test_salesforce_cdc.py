@@ -197,7 +197,7 @@ async def test_a_nulled_amount_yields_nothing_and_edits_of_other_fields_neither(
 async def test_one_change_to_several_records_maps_once_per_record(
     client: httpx.AsyncClient, sink: InMemoryEventSink
 ) -> None:
-    other = "0068W000000Opp02AAA"
+    other = "0068W00000Opp02AAA"
     change = update("Opportunity", {"StageName": "Qualification"}, 1, record_ids=[OPP, other])
     await post(client, change)
     assert [e.opportunity_id for e in sink.events] == [OPP, other]

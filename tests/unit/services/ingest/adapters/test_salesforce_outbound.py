@@ -393,7 +393,7 @@ async def test_unmappable_notifications_are_parked_and_the_rest_produced(
     reason: str,
     detail: str,
 ) -> None:
-    good = task("Call", record_id="00T8W000000Task9AAA")
+    good = task("Call", record_id="00T8W00000Task9AAA")
     response = await post(client, outbound([(sobject, fields), ("Task", good)]))
     assert acked(response), response.text
     assert [e.type.value for e in sink.events] == ["call.made"]
@@ -561,13 +561,13 @@ async def test_tasks_map_to_emails_and_calls(
     later = AT + timedelta(minutes=30)
     notifications = [
         ("Task", task()),
-        ("Task", task(record_id="00T8W000000Task2AAA", Direction__c="Inbound", Subject="Re: x")),
-        ("Task", task("Call", record_id="00T8W000000Task3AAA", at=later)),
+        ("Task", task(record_id="00T8W00000Task2AAA", Direction__c="Inbound", Subject="Re: x")),
+        ("Task", task("Call", record_id="00T8W00000Task3AAA", at=later)),
         (
             "Task",
             task(
                 "Call",
-                record_id="00T8W000000Task4AAA",
+                record_id="00T8W00000Task4AAA",
                 CallDisposition="No Answer",
                 CallDurationInSeconds=None,
             ),
@@ -649,7 +649,7 @@ async def test_a_moved_meeting_is_a_new_booking(
 async def test_other_objects_are_ignored_not_parked(
     client: httpx.AsyncClient, sink: InMemoryEventSink, sobject: str
 ) -> None:
-    fields = {"Id": "00Q8W000000Lead1AAA", "LastModifiedDate": sf_time(AT)}
+    fields = {"Id": "00Q8W00000Lead1AAA", "LastModifiedDate": sf_time(AT)}
     response = await post(client, outbound([(sobject, fields)]))
     assert acked(response)
     assert sink.events == [] and sink.dead_letters == []
