@@ -1,12 +1,12 @@
 """The simulator's deliveries against the real ingest process and broker.
 
-Canonical JSON is accepted today; each vendor format waits on ingest's adapter (issue 4):
-those tests are strict xfails, so the day an adapter lands they fail until the mark is removed.
+Canonical JSON, and each CRM format through its adapter with the simulator org's mapping file.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,11 +15,11 @@ import orjson
 import pytest
 
 from deploy.local.processes import ManagedProcess, python_module
+from shared.clock import monotonic
 from shared.embedded_broker import EmbeddedBroker, free_port
 from shared.topics import Topic, topic_name
 from simulator.config import ScenarioConfig
 from simulator.delivery import (
-    DeliveryRefused,
     Pacer,
     Perturbation,
     Sender,
@@ -28,6 +28,7 @@ from simulator.delivery import (
     perturb,
 )
 from simulator.engine import Simulation
+from simulator.ingest_mapping import ingest_mapping
 from simulator.vendors.generic import CanonicalJsonFormatter
 from simulator.vendors.registry import formatter_for
 from tests.support.kafka import read_topic
@@ -47,6 +48,9 @@ TINY = ScenarioConfig(name="tiny", seed=21, reps=6, weeks=2, team_size=6)
 def ingest(
     broker: EmbeddedBroker, topic_prefix: str, tmp_path: Path, hubspot_api: str
 ) -> Iterator[str]:
+    mapping = tmp_path / "ingest-mapping.json"
+    document = ingest_mapping(Simulation(TINY).org, VENDOR_ENV)
+    mapping.write_bytes(orjson.dumps(document))
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
         "TOPIC_PREFIX": topic_prefix,
@@ -54,6 +58,7 @@ def ingest(
         # HubSpot events are hydrated from the fake the sender loads their records into.
         "HUBSPOT_API_URL": hubspot_api,
         "HUBSPOT_ACCESS_TOKEN": "pat-sim-integration",
+        "INGEST_MAPPING_FILE": str(mapping),
         **VENDOR_ENV,
     }
     process: ManagedProcess = start_service("ingest", env, tmp_path)
@@ -108,29 +113,33 @@ async def test_every_event_arrives_once_by_id_despite_duplicates_and_reordering(
     assert len(received) > len(expected)  # the duplicates really were sent
 
 
-# Per vendor: the mark comes off each vendor's case the day its adapter lands.
-WAITING_ON_ADAPTER = pytest.mark.xfail(
-    strict=True,
-    raises=DeliveryRefused,
-    reason="waiting on issue 4: ingest has no adapter for this vendor's webhooks yet",
-)
-
-
-@pytest.mark.parametrize(
-    "vendor",
-    [
-        pytest.param("salesforce", marks=WAITING_ON_ADAPTER),
-        pytest.param("salesforce-cdc", marks=WAITING_ON_ADAPTER),
-        "hubspot",
-        "pipedrive",
-    ],
-)
-async def test_vendor_deliveries_are_accepted_by_ingest(
-    vendor: str, ingest: str, hubspot_api: str
+@pytest.mark.parametrize("vendor", ["salesforce", "salesforce-cdc", "hubspot", "pipedrive"])
+async def test_each_vendor_format_arrives_as_the_same_canonical_events(
+    vendor: str, ingest: str, hubspot_api: str, broker: EmbeddedBroker, topic_prefix: str
 ) -> None:
+    """The simulator's CRM events, sent in the vendor's format with duplicates, come out of
+    ingest as the same number of events of each type (by id, so each once), none parked."""
     simulation = Simulation(TINY.with_(weeks=1))
-    try:
-        await asyncio.to_thread(send, ingest, simulation, vendor, vendor_api_url=hubspot_api)
-    except DeliveryRefused as refused:
-        assert " answered 404" in str(refused)  # no route yet, not a delivery it rejected
-        raise
+    expected: Counter[str] = Counter()
+    for _, line in Simulation(TINY.with_(weeks=1)).events():  # events() runs once per object
+        event = orjson.loads(line)
+        expected[event["type"]] += 1  # directory events go through the canonical endpoint
+    how = Perturbation(duplicates=0.1, seed=9)
+    await asyncio.to_thread(send, ingest, simulation, vendor, how, vendor_api_url=hubspot_api)
+    topic = topic_name(Topic.SALES_EVENTS, topic_prefix)
+    dlq = topic_name(Topic.SALES_EVENTS_DLQ, topic_prefix)
+
+    async def received() -> Counter[str]:
+        records = await read_topic(broker.bootstrap_servers, topic, min_count=expected.total())
+        by_id = {orjson.loads(r.value or b"")["event_id"]: r.value for r in records}
+        return Counter(orjson.loads(value or b"")["type"] for value in by_id.values())
+
+    # Tansu's end offsets count batches, so one read can stop short: read until it matches.
+    deadline = monotonic() + 60
+    got = await received()
+    while got != expected and monotonic() < deadline:
+        got = await received()
+    parked = await read_topic(broker.bootstrap_servers, dlq, timeout=10)
+    reasons = Counter(orjson.loads(r.value or b"")["detail"][:60] for r in parked)
+    assert got == expected, f"parked: {reasons.most_common(5)}"
+    assert [record.value for record in parked] == []
