@@ -18,7 +18,13 @@ def start_service(name: str, env: dict[str, str], log_dir: Path) -> ManagedProce
     process = ManagedProcess(
         name,
         python_module(f"services.{name}"),
-        env={**env, f"{name.upper()}_PORT": str(port), "LOG_LEVEL": "WARNING"},
+        # A database of its own unless the test gives one: never the checkout's var/.
+        env={
+            "DATABASE_URL": f"sqlite:///{log_dir / f'{name}.db'}",
+            **env,
+            f"{name.upper()}_PORT": str(port),
+            "LOG_LEVEL": "WARNING",
+        },
         log_path=log_dir / f"{name}.log",
         health_url=f"{base}/healthz",
     ).start(Path.cwd())

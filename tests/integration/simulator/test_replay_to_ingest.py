@@ -36,6 +36,7 @@ from tests.support.services import start_service
 
 SECRET = "whsec-sim-integration-5b1e"
 VENDOR_ENV = {
+    "SALESFORCE_ORG_ID": "00D5e000000SiMuEAK",  # the simulator's default organisation
     "HUBSPOT_CLIENT_SECRET": "hubspot-secret-sim-1",
     "PIPEDRIVE_USER": "pipedrive-sim",
     "PIPEDRIVE_PASSWORD": "pipedrive-password-sim-1",
