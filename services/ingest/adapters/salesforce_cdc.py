@@ -93,6 +93,16 @@ OPENAPI: dict[str, Any] = {
         },
     },
     "ok": "Every change is stored, parked or ignored.",
+    "ok_schema": {
+        "type": "object",
+        "required": ["accepted", "parked", "ignored", "event_ids"],
+        "properties": {
+            "accepted": {"type": "integer", "description": "Events produced."},
+            "parked": {"type": "integer", "description": "Changes on the dead-letter topic."},
+            "ignored": {"type": "integer", "description": "Changes not tracked."},
+            "event_ids": {"type": "array", "items": {"type": "string"}},
+        },
+    },
 }
 
 
