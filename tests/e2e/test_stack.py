@@ -25,6 +25,11 @@ from shared.embedded_broker import port_open
 from shared.events import SalesEvent
 from shared.signing import signed_headers
 from shared.topics import Topic, topic_name
+from simulator.config import SCENARIOS
+from simulator.delivery import Sender
+from simulator.engine import Simulation
+from simulator.vendors.generic import CanonicalJsonFormatter
+from simulator.vendors.registry import formatter_for
 from tests.support.events import make_event, rep_upserted
 from tests.support.kafka import read_topic
 from tests.support.poll import wait_for
@@ -207,6 +212,72 @@ def test_every_service_is_observable(stack: RunningStack) -> None:
         assert exposition.status_code == 200, name
         assert exposition.headers["content-type"].startswith("text/plain"), name
         assert f"salescoach_{name}_" in exposition.text, name
+
+
+def _call(rep_id: str, delivery_id: str) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "event_id": f"e2e-{delivery_id}",
+        "type": "call.made",
+        "occurred_at": NOW.isoformat(),
+        "source": {"vendor": "simulator", "delivery_id": delivery_id},
+        "rep_id": rep_id,
+        "account_id": "acc-e2e-crm",
+        "opportunity_id": None,
+        "contact_id": None,
+        "payload": {"connected": True, "duration_seconds": 240},
+    }
+
+
+def test_crm_webhooks_work_with_the_demo_credentials_and_mapping(stack: RunningStack) -> None:
+    """What `make run` writes to var/demo.env and var/ingest-mapping.json is enough to send
+    each CRM's webhooks; a user the mapping does not know is parked, not lost."""
+    org = Simulation(SCENARIOS["demo"]).org
+    rep = next(person.rep_id for person in org.people if person.role == "AE")
+    canonical = CanonicalJsonFormatter(secret=stack.credentials["INGEST_SECRET"])
+    vendors = ("salesforce", "salesforce-cdc", "hubspot", "pipedrive")
+    with httpx.Client(timeout=30) as client:
+        sender = Sender(
+            stack.url("ingest", ""), client=client, vendor_api_url=stack.url("hubspot_api", "")
+        )
+        for vendor in vendors:
+            formatter = formatter_for(vendor, org, stack.credentials, canonical=canonical)
+            for delivery in formatter.format([_call(rep, f"crm-{vendor}")]):
+                sender.send(delivery, formatter)
+        stranger = formatter_for("pipedrive", org, stack.credentials, canonical=canonical)
+        for delivery in stranger.format([_call("rep-not-in-the-crm-mapping", "crm-stranger")]):
+            sender.send(delivery, stranger)
+
+    def crm_calls() -> list[dict[str, Any]] | None:
+        records = asyncio.run(
+            read_topic(stack.description["kafka_bootstrap_servers"], topic_name(Topic.SALES_EVENTS))
+        )
+        calls = [
+            event
+            for record in records
+            if (event := orjson.loads(record.value))["rep_id"] == rep
+            and event["type"] == "call.made"
+            and event["source"]["vendor"] != "simulator"
+        ]
+        return calls if len(calls) == len(vendors) else None
+
+    calls = wait_for(crm_calls, timeout=60, what="a call from each CRM route")
+    assert sorted(call["source"]["vendor"] for call in calls) == [
+        "hubspot",
+        "pipedrive",
+        "salesforce",
+        "salesforce",
+    ]
+    assert {call["payload"]["connected"] for call in calls} == {True}
+    parked = asyncio.run(
+        read_topic(
+            stack.description["kafka_bootstrap_servers"],
+            topic_name(Topic.SALES_EVENTS_DLQ),
+            min_count=1,
+        )
+    )
+    [letter] = [orjson.loads(r.value) for r in parked if b'"stage":"ingest"' in r.value]
+    assert (letter["vendor"], letter["reason"]) == ("pipedrive", "unknown_user")
 
 
 def test_stopping_the_stack_leaves_nothing_running(stack: RunningStack) -> None:
