@@ -62,17 +62,18 @@ from services.ingest.adapters.salesforce_opportunities import (
     opportunity_events,
 )
 from services.ingest.adapters.salesforce_store import (
+    PREVIOUS,
     Snapshot,
     SnapshotKey,
     SnapshotStore,
     SqlSnapshotStore,
+    attach_previous,
     snapshot_key,
 )
 from services.ingest.mapping import MappingConfig
 from services.ingest.settings import IngestSettings
 
 CHANNEL = "cdc"
-PREVIOUS = "previous"  # the item key enrich fills: {"version", "fields"} or None
 TRACKED = frozenset({"Opportunity", "Task", "Event"})
 _STATEFUL = frozenset({"CREATE", "UPDATE"})
 
@@ -175,23 +176,9 @@ class SalesforceCdcAdapter(AdapterBase):
         return ce.parse_changes(request)
 
     async def enrich(self, items: Sequence[Item]) -> list[Item]:
-        items = [dict(item) for item in items]
-        pending = [item for item in items if _stateful(item) and PREVIOUS not in item]
-        if not pending:
-            return items
-        latest: dict[SnapshotKey, Snapshot] = await self.store.load(
-            sorted({_key(item) for item in pending})
+        return await attach_previous(
+            self.store, items, stateful=_stateful, key=_key, snapshot=_snapshot
         )
-        for item in pending:
-            key = _key(item)
-            known = latest.get(key)
-            item[PREVIOUS] = (
-                {"version": known.version, "fields": dict(known.fields)} if known else None
-            )
-            snapshot = _snapshot(item)
-            if snapshot is not None and (known is None or snapshot.version > known.version):
-                latest[key] = snapshot
-        return items
 
     def map(self, item: Item, mapping: MappingConfig) -> ItemResult:
         change = _Change.of(item)

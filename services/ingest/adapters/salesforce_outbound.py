@@ -60,10 +60,12 @@ from services.ingest.adapters.salesforce_opportunities import (
     opportunity_events,
 )
 from services.ingest.adapters.salesforce_store import (
+    PREVIOUS,
     Snapshot,
     SnapshotKey,
     SnapshotStore,
     SqlSnapshotStore,
+    attach_previous,
     snapshot_key,
 )
 from services.ingest.intake import Refused
@@ -71,7 +73,6 @@ from services.ingest.mapping import MappingConfig
 from services.ingest.settings import IngestSettings
 
 CHANNEL = "outbound"
-PREVIOUS = "previous"  # the item key enrich fills: {"version", "fields"} or None
 
 OPENAPI: dict[str, Any] = {
     "summary": "Receive Salesforce Outbound Messages",
@@ -109,22 +110,9 @@ class SalesforceOutboundAdapter(AdapterBase):
         return soap.parse_notifications(request.body)
 
     async def enrich(self, items: Sequence[Item]) -> list[Item]:
-        items = [dict(item) for item in items]
-        pending = [item for item in items if _tracked_state(item) and PREVIOUS not in item]
-        if not pending:
-            return items
-        keys = sorted({_key(item) for item in pending})
-        latest: dict[SnapshotKey, Snapshot] = await self.store.load(keys)
-        for item in pending:
-            key = _key(item)
-            known = latest.get(key)
-            item[PREVIOUS] = (
-                {"version": known.version, "fields": dict(known.fields)} if known else None
-            )
-            snapshot = _snapshot(item)
-            if snapshot is not None and (known is None or snapshot.version > known.version):
-                latest[key] = snapshot
-        return items
+        return await attach_previous(
+            self.store, items, stateful=_tracked_state, key=_key, snapshot=_snapshot
+        )
 
     def map(self, item: Item, mapping: MappingConfig) -> ItemResult:
         sobject = item.get("sobject")

@@ -15,7 +15,7 @@ into 503 + Retry-After.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.ingest.adapters.base import Unavailable
+from services.ingest.adapters.base import Item, Unavailable
 from shared.db.engine import make_engine, normalise_url
 from shared.db.migrate import upgrade
 from shared.db.models import SalesforceSnapshot
@@ -34,6 +34,7 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 SnapshotKey = tuple[str, str, str]  # (channel, organisation id[:15], record id[:15])
+PREVIOUS = "previous"  # the item key `attach_previous` fills: {"version", "fields"} or None
 
 
 @dataclass(frozen=True)
@@ -231,3 +232,31 @@ def _save(engine: Engine, snapshots: list[Snapshot]) -> None:
                 where=table.c.version < statement.excluded.version,
             )
             connection.execute(statement)
+
+
+async def attach_previous(
+    store: SnapshotStore,
+    items: Sequence[Item],
+    *,
+    stateful: Callable[[Item], bool],
+    key: Callable[[Item], SnapshotKey],
+    snapshot: Callable[[Item], Snapshot | None],
+) -> list[Item]:
+    """Copies of `items`, each stateful one with the state before it under `PREVIOUS`.
+
+    The state comes from the store, or from an earlier item of the same request for the same
+    record when that one is newer. An item that already carries `PREVIOUS` (one replayed
+    from the dead-letter topic) keeps it, so it maps to the events it would have at first.
+    """
+    items = [dict(item) for item in items]
+    pending = [item for item in items if stateful(item) and PREVIOUS not in item]
+    if not pending:
+        return items
+    latest = await store.load(sorted({key(item) for item in pending}))
+    for item in pending:
+        known = latest.get(key(item))
+        item[PREVIOUS] = {"version": known.version, "fields": dict(known.fields)} if known else None
+        state = snapshot(item)
+        if state is not None and (known is None or state.version > known.version):
+            latest[key(item)] = state
+    return items
