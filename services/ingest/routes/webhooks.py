@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from services.ingest.adapters.base import Adapter, WebhookRequest
-from services.ingest.deps import ContextDep
+from services.ingest.deps import context_of
 from services.ingest.intake import Refused
 from services.ingest.metrics import record_request
 from services.ingest.models import Outcome, Problem
@@ -78,8 +78,9 @@ def webhook_router(adapters: Sequence[Adapter]) -> APIRouter:
 
 
 def _endpoint(adapter: Adapter) -> Any:
-    async def receive_webhook(request: Request, context: ContextDep) -> Response:
+    async def receive_webhook(request: Request) -> Response:
         started = monotonic()
+        context = context_of(request)
         settings = context.settings
         try:
             body = await read_body(request, settings.ingest_max_body_bytes)
