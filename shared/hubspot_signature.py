@@ -60,7 +60,9 @@ def verify_v3(
     """None when the v3 signature is valid and fresh, else the reason it is refused."""
     if not timestamp_header or not signature_header:
         return "missing X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp"
-    if not timestamp_header.isdigit():
+    # ASCII digits only ("²".isdigit() is true, int("²") fails), and few enough for a float.
+    digits = timestamp_header.isascii() and timestamp_header.isdigit()
+    if not digits or len(timestamp_header) > 20:
         return "X-HubSpot-Request-Timestamp is not epoch milliseconds"
     age_ms = now.timestamp() * 1000 - int(timestamp_header)
     if abs(age_ms) > MAX_AGE_MS:

@@ -15,7 +15,6 @@ item) → events and dead letters produced → `commit` (I/O, after the broker a
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -260,7 +259,7 @@ def check_basic_auth(
         given_user, sep, given_password = (
             base64.b64decode(token.strip(), validate=True).decode().partition(":")
         )
-    except (binascii.Error, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # binascii.Error, UnicodeDecodeError, a non-ASCII token
         raise unauthorized from exc
     expected = password.get_secret_value() if password is not None else ""
     user_ok = hmac.compare_digest(given_user.encode(), user.encode())

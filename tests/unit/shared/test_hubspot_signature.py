@@ -46,6 +46,9 @@ def test_the_published_vector_verifies() -> None:
         ({"timestamp_header": None}, "missing"),
         ({"signature_header": ""}, "missing"),
         ({"timestamp_header": "15e6"}, "not epoch milliseconds"),
+        ({"timestamp_header": "\u00b2"}, "not epoch milliseconds"),  # isdigit, not int
+        ({"timestamp_header": "9" * 400}, "not epoch milliseconds"),  # too large for a float
+        ({"timestamp_header": "9" * 5000}, "not epoch milliseconds"),  # over int's digit limit
     ],
 )
 def test_a_bad_or_stale_request_is_refused_with_its_reason(

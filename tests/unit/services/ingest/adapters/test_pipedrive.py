@@ -148,6 +148,20 @@ async def test_missing_or_wrong_credentials_are_401(
     assert sink.events == []
 
 
+@pytest.mark.parametrize("token", [b"\xe9\xe9\xe9\xe9", b"\xff" + basic().encode()[6:]])
+async def test_basic_credentials_that_are_not_ascii_are_401_not_500(
+    client: httpx.AsyncClient, sink: InMemoryEventSink, token: bytes
+) -> None:
+    request_headers = [
+        (b"content-type", b"application/json"),
+        (b"authorization", b"Basic " + token),
+    ]
+    body = orjson.dumps(sample(DEAL_SAMPLE))
+    response = await client.post(URL, content=body, headers=request_headers)
+    assert response.status_code == 401
+    assert sink.events == []
+
+
 @pytest.mark.parametrize(
     "overrides",
     [{}, {"pipedrive_password": SecretStr("x")}, {"pipedrive_user": "pipedrive-hook"}],
