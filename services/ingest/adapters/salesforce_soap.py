@@ -79,7 +79,8 @@ def read_envelope(body: bytes) -> Element:
     """The `notifications` element of a SOAP request; refuses 400/422 otherwise."""
     try:
         root = fromstring(body, forbid_dtd=True)
-    except (ParseError, DefusedXmlException, ValueError) as exc:
+    # LookupError: an XML declaration naming an encoding Python lacks (or rot13, base64).
+    except (ParseError, DefusedXmlException, ValueError, LookupError) as exc:
         raise refuse(400, Outcome.INVALID, f"body is not well-formed XML: {exc}") from exc
     if root.tag != _tag(SOAPENV_NS, "Envelope"):
         raise refuse(422, Outcome.INVALID, "soapenv:Envelope (SOAP 1.1) is missing")

@@ -245,6 +245,9 @@ async def test_basic_auth_when_a_user_is_set(
             400,
             "not well-formed",
         ),
+        # An encoding Python does not know, or a codec that is no text encoding: 400, not 500.
+        (b'<?xml version="1.0" encoding="x-unknown"?><a/>', "text/xml", 400, "not well-formed"),
+        (b'<?xml version="1.0" encoding="rot13"?><a/>', "text/xml", 400, "not well-formed"),
         (b"<a/>", "text/xml", 422, "soapenv:Envelope"),
         (outbound([("Opportunity", opportunity())]), "application/json", 415, "Content-Type"),
         (outbound([("Opportunity", opportunity())]), "", 415, "Content-Type"),
