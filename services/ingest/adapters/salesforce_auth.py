@@ -2,9 +2,10 @@
 
 Salesforce signs neither Outbound Messages nor CDC events, so a request is accepted when
 every organisation it names is on `SALESFORCE_ORG_ID` (15- or 18-character ids, compared by
-their case-sensitive 15-character form) and, when `SALESFORCE_USER` is set, it carries those
-HTTP Basic credentials (compared in constant time). An empty allow-list turns both routes
-off: 401 naming the setting.
+their case-sensitive 15-character form) and, when `SALESFORCE_USER` and `SALESFORCE_PASSWORD`
+are set, it carries those HTTP Basic credentials (compared in constant time). An empty
+allow-list turns both routes off, and so does setting only one of user and password: 401
+naming the settings.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from services.ingest.models import Outcome
 from services.ingest.settings import IngestSettings
 
 ORG_SETTING = "SALESFORCE_ORG_ID"
+BASIC_SETTINGS = "SALESFORCE_USER and SALESFORCE_PASSWORD"
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,11 @@ class SalesforceAccess:
         """
         if not self.configured:
             raise not_configured(ORG_SETTING, "Salesforce")
-        if self.user:
+        password_set = self.password is not None and bool(self.password.get_secret_value())
+        if self.user or password_set:
+            if not (self.user and password_set):
+                # Half a credential is a mistake, not an empty password to accept (or none).
+                raise not_configured(BASIC_SETTINGS + " (both, or neither)", "Salesforce")
             check_basic_auth(
                 request.headers.get("authorization"), self.user, self.password, vendor="salesforce"
             )

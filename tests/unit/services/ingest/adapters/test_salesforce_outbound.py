@@ -236,6 +236,31 @@ async def test_basic_auth_when_a_user_is_set(
 
 
 @pytest.mark.parametrize(
+    ("credentials", "headers"),
+    [
+        ({"salesforce_user": "sf"}, basic("sf", "")),  # no password: not an empty one
+        ({"salesforce_password": "s3cret-pass"}, {}),  # a password alone still asks for Basic
+    ],
+)
+async def test_half_configured_basic_auth_refuses_naming_both_settings(
+    tmp_path: Path,
+    sink: InMemoryEventSink,
+    credentials: dict[str, str],
+    headers: dict[str, str],
+) -> None:
+    settings = settings_for(tmp_path, mapping_document(), **credentials)
+    adapter = SalesforceOutboundAdapter(
+        SalesforceAccess.from_settings(settings), InMemorySnapshotStore()
+    )
+    async with client_of(adapter, sink, settings) as client:
+        response = await post(client, outbound([("Opportunity", opportunity())]), **headers)
+    assert response.status_code == 401
+    reason = fault(response)[1]
+    assert "SALESFORCE_USER" in reason and "SALESFORCE_PASSWORD" in reason
+    assert sink.events == []
+
+
+@pytest.mark.parametrize(
     ("body", "content_type", "status", "named"),
     [
         (b"<notifications", "text/xml", 400, "not well-formed"),
