@@ -32,6 +32,7 @@ under a new one). Event time: commitTimestamp (a task's CompletedDateTime when p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,6 +77,8 @@ from services.ingest.settings import IngestSettings
 CHANNEL = "cdc"
 TRACKED = frozenset({"Opportunity", "Task", "Event"})
 _STATEFUL = frozenset({"CREATE", "UPDATE"})
+# A Salesforce record id: 15 or 18 letters and digits (what the snapshot store may be asked).
+_RECORD_ID = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?")
 
 _ENVELOPE_SCHEMA: dict[str, Any] = {"type": "object", "required": ["specversion", "source"]}
 OPENAPI: dict[str, Any] = {
@@ -197,6 +200,10 @@ class SalesforceCdcAdapter(AdapterBase):
             raise Unmappable(ParkReason.INVALID_VALUE, f"changeType {change.change_type!r}")
         if not isinstance(record_id, str) or not record_id or "*" in record_id:
             raise Unmappable(ParkReason.MISSING_FIELD, "the change names no record id")
+        if _RECORD_ID.fullmatch(record_id) is None:
+            raise Unmappable(
+                ParkReason.INVALID_VALUE, f"record id {record_id[:40]!r} is not a Salesforce id"
+            )
         organization_id = str(item.get("organization_id") or "")[:15]
         transaction = change.header.get("transactionKey")
         sequence = change.header.get("sequenceNumber")
@@ -270,8 +277,7 @@ def _stateful(item: Item) -> bool:
         change.entity in TRACKED
         and change.change_type in _STATEFUL
         and isinstance(record_id, str)
-        and bool(record_id)
-        and "*" not in record_id
+        and _RECORD_ID.fullmatch(record_id) is not None
     )
 
 
