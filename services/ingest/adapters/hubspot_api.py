@@ -313,7 +313,8 @@ class HubSpotApi:
                 response = await self._client.request(
                     method, path, params=params, json=json, timeout=timeout
                 )
-        except (httpx.TransportError, TimeoutError) as exc:
+        # RequestError: transport errors, and a body that cannot be decoded (DecodingError).
+        except (httpx.RequestError, TimeoutError) as exc:
             _count("error", started, self._clock())
             return _Attempt(reason=f"{type(exc).__name__} after {self._clock() - started:.2f}s")
         status = response.status_code

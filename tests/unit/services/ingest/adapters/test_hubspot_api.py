@@ -226,6 +226,26 @@ async def test_connection_errors_are_retried_and_the_token_never_shows(
     assert TOKEN not in str(raised.value) and TOKEN not in capsys.readouterr().out
 
 
+async def test_an_answer_that_cannot_be_decoded_is_retried_not_raised() -> None:
+    def corrupt(request: httpx.Request) -> httpx.Response:
+        del request
+        headers = {"content-encoding": "gzip", "content-type": "application/json"}
+        return httpx.Response(200, headers=headers, content=b"not gzip at all")
+
+    time = FakeTime()
+    api = HubSpotApi(
+        "http://hubspot.test",
+        SecretStr(TOKEN),
+        RetryPolicy(attempts=2),
+        transport=httpx.MockTransport(corrupt),
+        sleep=time.sleep,
+        clock=time.clock,
+    )
+    with pytest.raises(Unavailable, match="DecodingError"):  # 503, not an uncaught 500
+        await api.read({"emails": ["3"]})
+    assert len(time.sleeps) == 1
+
+
 async def test_without_a_token_nothing_is_called(crm: Crm) -> None:
     api = HubSpotApi("http://hubspot.test", None, RetryPolicy())
     assert not api.configured
