@@ -22,7 +22,14 @@ from datetime import datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from services.ingest.adapters.base import Adapter, Item, Mapped, Parked, Unavailable
+from services.ingest.adapters.base import (
+    Adapter,
+    Item,
+    Mapped,
+    Parked,
+    ParkReason,
+    Unavailable,
+)
 from services.ingest.deadletter import DeadLetter, parse_dead_letter
 from services.ingest.intake import distinct
 from services.ingest.mapping import MappingConfig
@@ -106,7 +113,8 @@ async def remap(
                     events.extend(result.events)
                     done.append(item)
                     continue
-                result = Parked(letter.reason, f"still in the future: {future[0].occurred_at}")
+                detail = f"still in the future: {future[0].occurred_at.isoformat()}"
+                result = Parked(ParkReason.FUTURE_EVENT, detail)
             if isinstance(result, Parked):
                 summary.still_parked[result.reason.value] += 1
                 reparked.append(
