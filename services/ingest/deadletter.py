@@ -7,7 +7,10 @@ Wire format on `sales.events.dlq` (JSON, keyed by vendor)::
      "received_at": "2026-12-04T13:00:00+00:00", "attempts": 1, "item": {…}}
 
 `item` is the vendor's own data for the item, as the adapter parsed it (and hydrated it),
-which is what `replay-dlq` maps again once the mapping is fixed. The metrics service writes
+which is what `replay-dlq` maps again once the mapping is fixed. An item over 256 KiB of
+JSON (a body near INGEST_MAX_BODY_BYTES) is kept as `{"truncated": true, "bytes": n,
+"excerpt": …}` instead: whole, it would not fit the broker's message size, and a letter the
+broker refuses would turn into a 503 the CRM retries forever. The metrics service writes
 entries of its own to the same topic with `"stage": "metrics"`; replay leaves those alone.
 """
 
@@ -50,12 +53,25 @@ class DeadLetter(BaseModel):
         )
 
 
+MAX_ITEM_BYTES = 256 * 1024
+_EXCERPT_CHARS = 4096
+
+
 def dead_letter(
     vendor: str, reason: ParkReason, detail: str, item: Item, received_at: datetime
 ) -> DeadLetter:
     return DeadLetter(
-        vendor=vendor, reason=reason, detail=detail, received_at=received_at, item=item
+        vendor=vendor, reason=reason, detail=detail, received_at=received_at, item=_kept(item)
     )
+
+
+def _kept(item: Item) -> Item:
+    """The item, or an excerpt of it when it is too large to park whole."""
+    raw = orjson.dumps(item, default=str)
+    if len(raw) <= MAX_ITEM_BYTES:
+        return item
+    excerpt = raw[:_EXCERPT_CHARS].decode("utf-8", errors="replace")
+    return {"truncated": True, "bytes": len(raw), "excerpt": excerpt}
 
 
 def parse_dead_letter(raw: bytes) -> DeadLetter | None:

@@ -119,16 +119,31 @@ async def receive(
     items = adapter.parse(request)
     if len(items) > max_batch:
         raise refuse(413, Outcome.TOO_LARGE, f"{len(items)} items is over the limit of {max_batch}")
+    async with adapter.exclusive(items):
+        outcome = await _store(adapter, items, mapping, sink, request.received_at, max_future_skew)
+    return Receipt(
+        events=tuple(outcome.events),
+        parked=tuple(outcome.parked),
+        ignored=tuple(outcome.ignored),
+        items=len(items),
+    )
+
+
+async def _store(
+    adapter: Adapter,
+    items: list[Item],
+    mapping: MappingConfig,
+    sink: EventSink,
+    received_at: datetime,
+    max_future_skew: timedelta,
+) -> Disposition:
+    """Enrich, map, produce and commit the items of one request."""
     try:
         items = await adapter.enrich(items)
     except Unavailable as exc:
         raise unavailable(f"{adapter.vendor} records could not be loaded", exc) from exc
     outcome = dispose(
-        adapter,
-        items,
-        mapping,
-        received_at=request.received_at,
-        max_future_skew=max_future_skew,
+        adapter, items, mapping, received_at=received_at, max_future_skew=max_future_skew
     )
     unique = distinct(outcome.events)
     try:
@@ -144,9 +159,4 @@ async def receive(
         # The events are stored; the retry maps to the same ids, so answering 503 costs
         # only duplicates downstream dedupes, while a lost commit would repeat changes.
         raise unavailable(f"{adapter.vendor} state was not saved", exc) from exc
-    return Receipt(
-        events=tuple(outcome.events),
-        parked=tuple(outcome.parked),
-        ignored=tuple(outcome.ignored),
-        items=len(items),
-    )
+    return outcome

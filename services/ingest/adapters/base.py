@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hmac
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -155,6 +156,11 @@ class Adapter(Protocol):
         """Called once the broker acknowledged the request's events (remember state)."""
         ...
 
+    def exclusive(self, items: Sequence[Item]) -> AbstractAsyncContextManager[None]:
+        """Held from `enrich` to `commit`: keeps concurrent requests about the same records
+        from both reading the state before either saved theirs."""
+        ...
+
     def acknowledge(self, receipt: Receipt) -> Response:
         """The 2xx answer the vendor expects."""
         ...
@@ -182,6 +188,10 @@ class AdapterBase:
 
     async def commit(self, items: Sequence[Item]) -> None:
         del items
+
+    def exclusive(self, items: Sequence[Item]) -> AbstractAsyncContextManager[None]:
+        del items
+        return nullcontext()
 
     def acknowledge(self, receipt: Receipt) -> Response:
         return receipt_json(receipt)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeGuard
@@ -64,6 +65,7 @@ from services.ingest.adapters.salesforce_opportunities import (
 )
 from services.ingest.adapters.salesforce_store import (
     PREVIOUS,
+    KeyLocks,
     Snapshot,
     SnapshotKey,
     SnapshotStore,
@@ -171,6 +173,7 @@ class SalesforceCdcAdapter(AdapterBase):
     def __init__(self, access: SalesforceAccess, store: SnapshotStore) -> None:
         self.access = access
         self.store = store
+        self.locks = KeyLocks()
 
     def authenticate(self, request: WebhookRequest) -> None:
         self.access.check(request, ce.organizations)
@@ -182,6 +185,9 @@ class SalesforceCdcAdapter(AdapterBase):
         return await attach_previous(
             self.store, items, stateful=_stateful, key=_key, snapshot=_snapshot
         )
+
+    def exclusive(self, items: Sequence[Item]) -> AbstractAsyncContextManager[None]:
+        return self.locks.hold(_key(item) for item in items if _stateful(item))
 
     def map(self, item: Item, mapping: MappingConfig) -> ItemResult:
         change = _Change.of(item)

@@ -29,6 +29,7 @@ Delivery ids (event id = uuid5 of vendor, delivery id, type):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import Response
@@ -61,6 +62,7 @@ from services.ingest.adapters.salesforce_opportunities import (
 )
 from services.ingest.adapters.salesforce_store import (
     PREVIOUS,
+    KeyLocks,
     Snapshot,
     SnapshotKey,
     SnapshotStore,
@@ -101,6 +103,7 @@ class SalesforceOutboundAdapter(AdapterBase):
     def __init__(self, access: SalesforceAccess, store: SnapshotStore) -> None:
         self.access = access
         self.store = store
+        self.locks = KeyLocks()
 
     def authenticate(self, request: WebhookRequest) -> None:
         self.access.check(request, _organizations)
@@ -113,6 +116,9 @@ class SalesforceOutboundAdapter(AdapterBase):
         return await attach_previous(
             self.store, items, stateful=_tracked_state, key=_key, snapshot=_snapshot
         )
+
+    def exclusive(self, items: Sequence[Item]) -> AbstractAsyncContextManager[None]:
+        return self.locks.hold(_key(item) for item in items if _tracked_state(item))
 
     def map(self, item: Item, mapping: MappingConfig) -> ItemResult:
         sobject = item.get("sobject")

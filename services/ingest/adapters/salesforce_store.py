@@ -15,7 +15,8 @@ into 503 + Retry-After.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -260,3 +261,36 @@ async def attach_previous(
         if state is not None and (known is None or state.version > known.version):
             latest[key(item)] = state
     return items
+
+
+class KeyLocks:
+    """One asyncio lock per record key, held from reading a record's state to saving it.
+
+    Two requests about the same record at once would both diff against the state before
+    either of them and emit the first one's changes twice, under different ids. The locks
+    serialise them within this process; several ingest workers would need row locks.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[SnapshotKey, asyncio.Lock] = {}
+        self._holders: dict[SnapshotKey, int] = {}
+
+    @asynccontextmanager
+    async def hold(self, keys: Iterable[SnapshotKey]) -> AsyncIterator[None]:
+        ordered = sorted(set(keys))  # one order for every request: no deadlock
+        for key in ordered:
+            self._holders[key] = self._holders.get(key, 0) + 1
+        acquired: list[asyncio.Lock] = []
+        try:
+            for key in ordered:
+                lock = self._locks.setdefault(key, asyncio.Lock())
+                await lock.acquire()
+                acquired.append(lock)
+            yield
+        finally:
+            for lock in acquired:
+                lock.release()
+            for key in ordered:
+                self._holders[key] -= 1
+                if not self._holders[key]:
+                    del self._holders[key], self._locks[key]

@@ -179,3 +179,15 @@ async def test_metrics_export_every_vendor_series_before_the_first_request(
         'salescoach_ingest_request_duration_seconds_count{vendor="pipedrive"}',
     ):
         assert series in text
+
+
+async def test_an_item_too_large_to_park_whole_is_parked_as_an_excerpt(
+    client: httpx.AsyncClient, sink: InMemoryEventSink
+) -> None:
+    huge = _call("1", user="99") | {"notes": "x" * 400_000}
+    response = await client.post(URL, content=orjson.dumps([huge]), headers=HEADERS)
+    assert response.status_code == 200 and response.json()["parked"] == 1
+    [letter] = sink.dead_letters
+    assert letter.item["truncated"] is True and letter.item["bytes"] > 400_000
+    assert letter.item["excerpt"].startswith('{"id":"1"')
+    assert len(letter.to_json()) < 16 * 1024

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -706,3 +707,32 @@ async def test_build_never_touches_the_database_when_salesforce_is_off(tmp_path:
     with pytest.raises(Refused) as refused:
         adapter.authenticate(request)
     assert refused.value.status == 401
+
+
+class _InterleavingStore(InMemorySnapshotStore):
+    """Answers each load a few loop turns after reading, as a database round trip does."""
+
+    async def load(self, keys: Any) -> Any:
+        found = await super().load(keys)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        return found
+
+
+async def test_concurrent_states_of_one_opportunity_are_diffed_one_after_the_other(
+    settings: IngestSettings, sink: InMemoryEventSink
+) -> None:
+    adapter = SalesforceOutboundAdapter(
+        SalesforceAccess.from_settings(settings), _InterleavingStore()
+    )
+    first = outbound([("Opportunity", opportunity(AT))], ids=["04l8W0000NoteA1AAA"])
+    later = opportunity(AT + timedelta(minutes=5), stage="Qualification")
+    second = outbound([("Opportunity", later)], ids=["04l8W0000NoteB1AAA"])
+    async with client_of(adapter, sink, settings) as client:
+        answers = await asyncio.gather(post(client, first), post(client, second))
+    assert all(acked(answer) for answer in answers)
+    # Without the per-record lock both would diff against nothing: two creations.
+    assert [kind for kind, _ in events_of(sink)] == [
+        "opportunity.created",
+        "opportunity.stage_changed",
+    ]
