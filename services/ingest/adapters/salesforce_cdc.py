@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeGuard
@@ -42,7 +41,6 @@ from typing import Any, TypeGuard
 from services.ingest.adapters import salesforce_cloudevents as ce
 from services.ingest.adapters import salesforce_fields as f
 from services.ingest.adapters.base import (
-    AdapterBase,
     Ignored,
     IgnoreReason,
     Item,
@@ -59,18 +57,16 @@ from services.ingest.adapters.salesforce_activities import (
     task_result,
 )
 from services.ingest.adapters.salesforce_auth import SalesforceAccess
+from services.ingest.adapters.salesforce_base import SalesforceAdapterBase
 from services.ingest.adapters.salesforce_opportunities import (
     OpportunityChange,
     opportunity_events,
 )
 from services.ingest.adapters.salesforce_store import (
     PREVIOUS,
-    KeyLocks,
     Snapshot,
     SnapshotKey,
-    SnapshotStore,
     SqlSnapshotStore,
-    attach_previous,
     snapshot_key,
 )
 from services.ingest.mapping import MappingConfig
@@ -164,16 +160,11 @@ class _Change:
             raise Unmappable(ParkReason.INVALID_VALUE, "commitTimestamp is out of range") from exc
 
 
-class SalesforceCdcAdapter(AdapterBase):
+class SalesforceCdcAdapter(SalesforceAdapterBase):
     """Salesforce CDC change events (through a CloudEvents relay) → canonical events."""
 
     vendor = "salesforce-cdc"
     openapi = OPENAPI
-
-    def __init__(self, access: SalesforceAccess, store: SnapshotStore) -> None:
-        self.access = access
-        self.store = store
-        self.locks = KeyLocks()
 
     def authenticate(self, request: WebhookRequest) -> None:
         self.access.check(request, ce.organizations)
@@ -181,13 +172,14 @@ class SalesforceCdcAdapter(AdapterBase):
     def parse(self, request: WebhookRequest) -> list[Item]:
         return ce.parse_changes(request)
 
-    async def enrich(self, items: Sequence[Item]) -> list[Item]:
-        return await attach_previous(
-            self.store, items, stateful=_stateful, key=_key, snapshot=_snapshot
-        )
+    def stateful(self, item: Item) -> bool:
+        return _stateful(item)
 
-    def exclusive(self, items: Sequence[Item]) -> AbstractAsyncContextManager[None]:
-        return self.locks.hold(_key(item) for item in items if _stateful(item))
+    def key(self, item: Item) -> SnapshotKey:
+        return _key(item)
+
+    def snapshot(self, item: Item) -> Snapshot | None:
+        return _snapshot(item)
 
     def map(self, item: Item, mapping: MappingConfig) -> ItemResult:
         change = _Change.of(item)
@@ -255,13 +247,6 @@ class SalesforceCdcAdapter(AdapterBase):
             if _stateful(item) and (snapshot := _snapshot(item)) and _worth_keeping(snapshot)
         ]
         await self.store.save(snapshots)
-
-    async def start(self) -> None:
-        if self.access.configured:
-            await self.store.start()
-
-    async def stop(self) -> None:
-        await self.store.stop()
 
 
 def _names(value: Any) -> list[str]:

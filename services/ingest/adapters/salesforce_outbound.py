@@ -29,7 +29,6 @@ Delivery ids (event id = uuid5 of vendor, delivery id, type):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import Response
@@ -37,7 +36,6 @@ from fastapi import Response
 from services.ingest.adapters import salesforce_fields as f
 from services.ingest.adapters import salesforce_soap as soap
 from services.ingest.adapters.base import (
-    AdapterBase,
     Ignored,
     IgnoreReason,
     Item,
@@ -55,6 +53,7 @@ from services.ingest.adapters.salesforce_activities import (
     task_result,
 )
 from services.ingest.adapters.salesforce_auth import SalesforceAccess
+from services.ingest.adapters.salesforce_base import SalesforceAdapterBase
 from services.ingest.adapters.salesforce_opportunities import (
     OpportunityChange,
     diff,
@@ -62,12 +61,9 @@ from services.ingest.adapters.salesforce_opportunities import (
 )
 from services.ingest.adapters.salesforce_store import (
     PREVIOUS,
-    KeyLocks,
     Snapshot,
     SnapshotKey,
-    SnapshotStore,
     SqlSnapshotStore,
-    attach_previous,
     snapshot_key,
 )
 from services.ingest.intake import Refused
@@ -94,16 +90,11 @@ OPENAPI: dict[str, Any] = {
 }
 
 
-class SalesforceOutboundAdapter(AdapterBase):
+class SalesforceOutboundAdapter(SalesforceAdapterBase):
     """Salesforce Outbound Messages → canonical events."""
 
     vendor = "salesforce"
     openapi = OPENAPI
-
-    def __init__(self, access: SalesforceAccess, store: SnapshotStore) -> None:
-        self.access = access
-        self.store = store
-        self.locks = KeyLocks()
 
     def authenticate(self, request: WebhookRequest) -> None:
         self.access.check(request, _organizations)
@@ -112,13 +103,14 @@ class SalesforceOutboundAdapter(AdapterBase):
         require_media_type(request.content_type, soap.ACCEPTED_MEDIA_TYPES)
         return soap.parse_notifications(request.body)
 
-    async def enrich(self, items: Sequence[Item]) -> list[Item]:
-        return await attach_previous(
-            self.store, items, stateful=_tracked_state, key=_key, snapshot=_snapshot
-        )
+    def stateful(self, item: Item) -> bool:
+        return _tracked_state(item)
 
-    def exclusive(self, items: Sequence[Item]) -> AbstractAsyncContextManager[None]:
-        return self.locks.hold(_key(item) for item in items if _tracked_state(item))
+    def key(self, item: Item) -> SnapshotKey:
+        return _key(item)
+
+    def snapshot(self, item: Item) -> Snapshot | None:
+        return _snapshot(item)
 
     def map(self, item: Item, mapping: MappingConfig) -> ItemResult:
         sobject = item.get("sobject")
@@ -156,13 +148,6 @@ class SalesforceOutboundAdapter(AdapterBase):
 
     def refusal(self, refused: Refused) -> Response:
         return soap.fault(refused)
-
-    async def start(self) -> None:
-        if self.access.configured:
-            await self.store.start()
-
-    async def stop(self) -> None:
-        await self.store.stop()
 
 
 def _organizations(request: WebhookRequest) -> list[str]:
