@@ -27,7 +27,6 @@ from services.ingest.adapters.base import (
     Item,
     Mapped,
     Parked,
-    ParkReason,
     Unavailable,
 )
 from services.ingest.deadletter import DeadLetter, parse_dead_letter
@@ -104,17 +103,13 @@ async def remap(
         items = await adapter.enrich([letter.item for letter in group])
         done: list[Item] = []
         for letter, item in zip(group, items, strict=True):
-            result = map_item(adapter, item, mapping)
+            result = map_item(adapter, item, mapping, horizon=now + max_future_skew)
             if isinstance(result, Mapped):
-                future = [e for e in result.events if e.occurred_at > now + max_future_skew]
-                if not future:
-                    summary.replayed += 1
-                    summary.events += len(result.events)
-                    events.extend(result.events)
-                    done.append(item)
-                    continue
-                detail = f"still in the future: {future[0].occurred_at.isoformat()}"
-                result = Parked(ParkReason.FUTURE_EVENT, detail)
+                summary.replayed += 1
+                summary.events += len(result.events)
+                events.extend(result.events)
+                done.append(item)
+                continue
             if isinstance(result, Parked):
                 summary.still_parked[result.reason.value] += 1
                 reparked.append(

@@ -50,15 +50,26 @@ class Disposition:
     ignored: list[Ignored]
 
 
-def map_item(adapter: Adapter, item: Item, mapping: MappingConfig) -> ItemResult:
-    """The adapter's result for one item; an adapter bug parks the item instead of a 5xx."""
+def map_item(
+    adapter: Adapter, item: Item, mapping: MappingConfig, *, horizon: datetime | None = None
+) -> ItemResult:
+    """The adapter's result for one item, parked when it has an event later than `horizon`.
+
+    An adapter bug parks the item too, instead of answering 5xx.
+    """
     try:
-        return adapter.map(item, mapping)
+        result = adapter.map(item, mapping)
     except Unmappable as exc:
         return Parked(exc.reason, exc.detail)
     except Exception as exc:
         log.error("adapter failed on an item", vendor=adapter.vendor, exc_info=True)
         return Parked(ParkReason.ADAPTER_ERROR, f"{type(exc).__name__} while mapping")
+    if isinstance(result, Mapped) and horizon is not None:
+        for event in result.events:
+            if event.occurred_at > horizon:
+                at = event.occurred_at.isoformat()
+                return Parked(ParkReason.FUTURE_EVENT, f"occurred_at {at} is in the future")
+    return result
 
 
 def dispose(
@@ -76,16 +87,10 @@ def dispose(
     ignored: list[Ignored] = []
     horizon = received_at + max_future_skew
     for item in items:
-        result = map_item(adapter, item, mapping)
+        result = map_item(adapter, item, mapping, horizon=horizon)
         if isinstance(result, Mapped):
-            future = [event for event in result.events if event.occurred_at > horizon]
-            if future:
-                at = future[0].occurred_at.isoformat()
-                result = Parked(ParkReason.FUTURE_EVENT, f"occurred_at {at} is in the future")
-            else:
-                events.extend(result.events)
-                continue
-        if isinstance(result, Parked):
+            events.extend(result.events)
+        elif isinstance(result, Parked):
             parked.append(result)
             letters.append(
                 dead_letter(adapter.vendor, result.reason, result.detail, item, received_at)
