@@ -10,14 +10,13 @@ from services.ingest.intake import (
     authenticate,
     distinct,
     parse_events,
-    refuse,
     require_json,
 )
 from services.ingest.metrics import record_produced
-from services.ingest.models import Accepted, Outcome
+from services.ingest.models import Accepted
 from services.ingest.producer import EventSink, SinkUnavailable
 from services.ingest.settings import IngestSettings
-from services.ingest.webhooks import RETRY_AFTER_SECONDS
+from services.ingest.webhooks import unavailable
 
 
 def limits_for(settings: IngestSettings) -> Limits:
@@ -45,11 +44,6 @@ async def ingest(
     try:
         await sink.send(unique)
     except SinkUnavailable as exc:
-        raise refuse(
-            503,
-            Outcome.UNAVAILABLE,
-            f"events were not stored, retry later: {exc}",
-            {"Retry-After": str(RETRY_AFTER_SECONDS)},
-        ) from exc
+        raise unavailable("events were not stored", exc) from exc
     record_produced("canonical", unique)
     return Accepted(accepted=len(events), event_ids=[event.event_id for event in events])
