@@ -13,29 +13,16 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
 from schemathesis.core import NotSet
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from services.ingest.app import create_app
 from services.ingest.producer import InMemoryEventSink
 from shared.embedded_broker import EmbeddedBroker
 from shared.kafka import ensure_topics
+from tests.support.openapi_checks import CONFORMANCE
 from tests.unit.services.ingest.adapters.pipedrive_support import MAPPING, basic
 from tests.unit.services.ingest.adapters.pipedrive_support import settings as pipedrive_settings
 
-CONFORMANCE = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-]
 fuzz = settings(
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

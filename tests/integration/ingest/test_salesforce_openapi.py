@@ -16,20 +16,14 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
-from schemathesis.checks import not_a_server_error
 from schemathesis.core import NotSet
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from services.ingest.app import create_app
 from services.ingest.producer import InMemoryEventSink
 from services.ingest.settings import IngestSettings
 from shared.embedded_broker import EmbeddedBroker
 from shared.kafka import ensure_topics
+from tests.support.openapi_checks import CONFORMANCE
 from tests.unit.services.ingest.adapters.salesforce_support import (
     OPP,
     ORG,
@@ -42,13 +36,6 @@ from tests.unit.services.ingest.adapters.salesforce_support import (
 )
 from tests.unit.services.ingest.support import SECRET
 
-CONFORMANCE = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-]
 fuzz = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
